@@ -1,0 +1,10 @@
+"""Public API v1. Each module serves one bounded context's endpoints and calls only that context's contract."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("apps.gateway.api.accounts")),
+    path("", include("apps.gateway.api.catalog")),
+    path("", include("apps.gateway.api.cart")),
+    path("", include("apps.gateway.api.orders")),
+]

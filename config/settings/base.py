@@ -1,0 +1,220 @@
+"""Settings shared by every environment. Everything an operator may change is read from the environment here,
+in one place; the per-environment modules only adjust defaults."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEFAULT_SECRET_KEY)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+
+# --- Deployment shape -------------------------------------------------------------------------------------------
+ECOMMERCE_DEPLOYMENT_MODE = env.str("ECOMMERCE_DEPLOYMENT_MODE", default="monolith")
+ECOMMERCE_SERVICE_ROLE = env.str("ECOMMERCE_SERVICE_ROLE", default="")
+ECOMMERCE_SERVICE_URLS = env.dict("ECOMMERCE_SERVICE_URLS", default={})
+# Contract calls travel through the real serialisation path even in one process when this is set (tests).
+ECOMMERCE_RPC_LOOPBACK = env.bool("ECOMMERCE_RPC_LOOPBACK", default=False)
+INTERNAL_AUTH_TOKEN = env.str("INTERNAL_AUTH_TOKEN", default="insecure-internal-token-change-me")
+# Extra secrets still accepted on incoming calls while INTERNAL_AUTH_TOKEN is being rotated.
+INTERNAL_AUTH_TOKENS_ACCEPTED = env.list("INTERNAL_AUTH_TOKENS_ACCEPTED", default=[])
+ECOMMERCE_RPC_TIMEOUT_SECONDS = env.float("ECOMMERCE_RPC_TIMEOUT_SECONDS", default=5.0)
+ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS = env.int("ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS", default=60)
+
+if ECOMMERCE_DEPLOYMENT_MODE not in {"monolith", "split"}:
+    raise environ.ImproperlyConfigured("ECOMMERCE_DEPLOYMENT_MODE must be 'monolith' or 'split'")
+
+# --- Shop -------------------------------------------------------------------------------------------------------
+ECOMMERCE_CURRENCY = env.str("ECOMMERCE_CURRENCY", default="USD")
+ECOMMERCE_SHIPPING_FLAT = env.str("ECOMMERCE_SHIPPING_FLAT", default="5.00")
+ECOMMERCE_FREE_SHIPPING_FROM = env.str("ECOMMERCE_FREE_SHIPPING_FROM", default="100.00")
+ECOMMERCE_ORDER_TTL_MINUTES = env.int("ECOMMERCE_ORDER_TTL_MINUTES", default=30)
+ECOMMERCE_LOW_STOCK_THRESHOLD = env.int("ECOMMERCE_LOW_STOCK_THRESHOLD", default=5)
+ECOMMERCE_THROTTLE_ANON = env.str("ECOMMERCE_THROTTLE_ANON", default="300/min")
+ECOMMERCE_THROTTLE_USER = env.str("ECOMMERCE_THROTTLE_USER", default="1200/min")
+ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT", default="10/15min")
+ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP", default="100/15min")
+ECOMMERCE_IDEMPOTENCY_TTL_SECONDS = env.int("ECOMMERCE_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+ECOMMERCE_FRONTEND_PASSWORD_RESET_URL = env.str(
+    "ECOMMERCE_FRONTEND_PASSWORD_RESET_URL", default="http://localhost:3000/password-reset/{uid}/{token}"
+)
+
+# --- Applications -----------------------------------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "django_prometheus",
+    "ecommerce.events",
+    "apps.users",
+    "apps.products",
+    "apps.carts",
+    "apps.orders",
+    "apps.gateway",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "ecommerce.middleware.RequestIDMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Data stores ------------------------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Persistent connections with a health check: cheap reuse under gunicorn's sync workers.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("ECOMMERCE_CACHE_PREFIX", default="ecommerce"),
+            "OPTIONS": {
+                "CLIENT_CLASS": "django_redis.client.DefaultClient",
+                "SOCKET_CONNECT_TIMEOUT": 2,
+                "SOCKET_TIMEOUT": 2,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecommerce"}}
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Without a broker every task runs in-process, so a bare machine still behaves end to end.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "orders-expire-unpaid": {"task": "apps.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
+    "events-relay-outbox": {"task": "ecommerce.events.tasks.relay_outbox", "schedule": 5.0},
+}
+
+# --- Auth -------------------------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "users.User"
+AUTHENTICATION_BACKENDS = ["apps.users.backends.EmailBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": "user_id",
+    "USER_ID_FIELD": "id",
+}
+
+# --- E-mail -----------------------------------------------------------------------------------------------------
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@example.com")
+
+# --- REST framework ---------------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["ecommerce.auth.StatelessJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["ecommerce.throttling.AnonThrottle", "ecommerce.throttling.UserThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": ECOMMERCE_THROTTLE_ANON, "user": ECOMMERCE_THROTTLE_USER},
+    "EXCEPTION_HANDLER": "ecommerce.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "ecommerce.api.schema.ProblemAwareAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "COERCE_DECIMAL_TO_STRING": True,
+    "NUM_PROXIES": env.int("ECOMMERCE_NUM_PROXIES", default=0),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shop API",
+    "DESCRIPTION": "Public REST API of the shop: accounts, catalog, cart and orders.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Internationalisation, static -------------------------------------------------------------------------------
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+# --- Logging ----------------------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "ecommerce.logging.RequestIDFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

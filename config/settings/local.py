@@ -1,0 +1,6 @@
+"""Developer defaults: DEBUG on unless told otherwise; everything else comes from base."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)

@@ -1,0 +1,1 @@
+"""Shared kernel: transport, contracts and cross-cutting glue. It holds no domain logic and never imports apps/."""

@@ -1,0 +1,66 @@
+"""OpenAPI generation that documents the problem-details answers each operation really gives: validation errors
+on bodies, 401/403 from its permissions, 404 on addressed resources, 429 everywhere, plus what a view declares."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
+
+from ecommerce.api.problems import PROBLEM_CONTENT_TYPE
+from ecommerce.permissions import IsAuthenticatedPrincipal
+
+
+class ProblemSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField(help_text="Stable machine-readable error code.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="Validation messages per field (validation_error only).",
+    )
+    lines = serializers.ListField(child=serializers.DictField(), required=False,
+                                  help_text="Short lines (insufficient_stock only).")
+
+
+_DESCRIPTIONS = {
+    400: "Invalid input (validation_error)",
+    401: "Missing or invalid access token (not_authenticated)",
+    403: "Authenticated but lacking the role (permission_denied)",
+    404: "Not found, or not yours (not_found)",
+    409: "Conflict with the current state",
+    422: "Idempotency key reused with another body (idempotency_conflict)",
+    429: "Throttled (throttled); see Retry-After",
+    503: "A service is unavailable (service_unavailable)",
+}
+
+
+class ProblemAwareAutoSchema(AutoSchema):
+    def _problem_statuses(self) -> set[int]:
+        statuses = {429}
+        if self.method in {"POST", "PUT", "PATCH"} or self.method == "GET" and self._is_list_view():
+            statuses.add(400)
+        permissions = self.view.get_permissions()
+        if any(isinstance(p, IsAuthenticatedPrincipal) for p in permissions):
+            statuses.add(401)
+        if any(getattr(p, "required_roles", None) for p in permissions):
+            statuses.add(403)
+        if "{" in self.path:
+            statuses.add(404)
+        statuses.update(getattr(self.view, "problem_statuses", {}).get(self.method, ()))
+        return statuses
+
+    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        if direction != "response":
+            return responses
+        for status in sorted(self._problem_statuses()):
+            key = str(status)
+            if key not in responses:
+                response = self._get_response_for_code(ProblemSerializer, key, [PROBLEM_CONTENT_TYPE], direction)
+                response["description"] = _DESCRIPTIONS.get(status, "Problem details")
+                responses[key] = response
+        return responses

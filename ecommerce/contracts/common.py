@@ -1,0 +1,26 @@
+"""Building blocks shared by every contract."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+
+T = TypeVar("T")
+
+# Money crosses every boundary as a two-place decimal string, never a float.
+Money = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")]
+
+
+class DTO(BaseModel):
+    """Frozen data carried across a contract. Unknown fields are an error: a contract change must be deliberate."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Page(DTO, Generic[T]):
+    """One page of a list; the caller knows page and page size, the total lets it build the links."""
+
+    count: int
+    results: list[T]

@@ -1,0 +1,212 @@
+"""Products context contract: categories, products, prices and stock (including reservations for orders)."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field
+
+from ecommerce.contracts.common import DTO, Money, Page
+from ecommerce.rpc import Service, ServiceDelegator, rpc_method
+
+
+class CategoryDTO(DTO):
+    id: int
+    name: str
+    slug: str
+    description: str
+    parent: int | None
+
+
+class CategoryInput(DTO):
+    name: str
+    slug: str | None = None
+    description: str = ""
+    parent: int | None = None
+
+
+class CategoryChanges(DTO):
+    """Partial update; only fields that were set are applied (``parent=None`` when set detaches it)."""
+
+    name: str | None = None
+    slug: str | None = None
+    description: str | None = None
+    parent: int | None = None
+
+
+class DiscountType(StrEnum):
+    NONE = "none"
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+class ProductOrdering(StrEnum):
+    PRICE = "price"
+    PRICE_DESC = "-price"
+    NAME = "name"
+    NAME_DESC = "-name"
+    CREATED_AT = "created_at"
+    CREATED_AT_DESC = "-created_at"
+
+
+class ProductDTO(DTO):
+    id: int
+    sku: str
+    name: str
+    slug: str
+    short_description: str
+    description: str
+    category: int | None
+    price: Money
+    discount_type: DiscountType
+    discount_value: Money
+    discount_starts_at: datetime | None
+    discount_ends_at: datetime | None
+    effective_price: Money
+    image_url: str
+    stock: int = Field(description="Quantity available to buy now (on hand minus reserved).")
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductInput(DTO):
+    sku: str
+    name: str
+    slug: str | None = None
+    short_description: str = ""
+    description: str = ""
+    category: int | None = None
+    price: Decimal
+    discount_type: DiscountType = DiscountType.NONE
+    discount_value: Decimal = Decimal("0")
+    discount_starts_at: datetime | None = None
+    discount_ends_at: datetime | None = None
+    image_url: str = ""
+    is_active: bool = True
+    stock: int = Field(default=0, ge=0, description="Initial quantity on hand; used on create only.")
+
+
+class ProductChanges(DTO):
+    """Partial update; only fields that were set are applied. Stock is not here: it moves through its own calls."""
+
+    sku: str | None = None
+    name: str | None = None
+    slug: str | None = None
+    short_description: str | None = None
+    description: str | None = None
+    category: int | None = None
+    price: Decimal | None = None
+    discount_type: DiscountType | None = None
+    discount_value: Decimal | None = None
+    discount_starts_at: datetime | None = None
+    discount_ends_at: datetime | None = None
+    image_url: str | None = None
+    is_active: bool | None = None
+
+
+class ProductFilter(DTO):
+    search: str = ""
+    category: int | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    ordering: ProductOrdering | None = None
+    include_inactive: bool = False
+
+
+class ProductDeletion(DTO):
+    """A product that was ever ordered is deactivated rather than deleted, so order history stays whole."""
+
+    deleted: bool
+    deactivated: bool
+
+
+class StockLine(DTO):
+    product_id: int
+    quantity: int = Field(ge=1)
+
+
+class ProductsService(Service):
+    service_name = "products"
+    local_implementation = "apps.products.rpc.LocalProductsService"
+
+    # --- categories ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def category_list(self, *, page: int = 1, page_size: int = 20) -> Page[CategoryDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def category_get(self, *, category_id: int) -> CategoryDTO: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def category_create(self, *, category: CategoryInput) -> CategoryDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def category_update(self, *, category_id: int, changes: CategoryChanges) -> CategoryDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def category_delete(self, *, category_id: int) -> None: ...
+
+    # --- products ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_list(self, *, filters: ProductFilter, page: int = 1, page_size: int = 20) -> Page[ProductDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_get(self, *, product_id: int, include_inactive: bool = False) -> ProductDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_get_many(self, *, product_ids: list[int]) -> list[ProductDTO]:
+        """Products by id, inactive ones included, unknown ids left out: for carts and orders to price lines."""
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def product_create(self, *, product: ProductInput) -> ProductDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_replace(self, *, product_id: int, product: ProductInput) -> ProductDTO:
+        """Full update (PUT). ``product.stock`` is ignored: stock changes only through the stock calls."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_update(self, *, product_id: int, changes: ProductChanges) -> ProductDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_delete(self, *, product_id: int) -> ProductDeletion: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def product_stock_adjust(self, *, product_id: int, delta: int) -> ProductDTO:
+        """Receive (positive) or write off (negative) stock; never below what open orders have reserved."""
+
+    # --- reservations, keyed by order id; each call is idempotent ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def stock_reserve(self, *, order_id: UUID, lines: list[StockLine]) -> None:
+        """All or nothing: if any line is short, reserve nothing and raise InsufficientStock naming the lines."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def stock_release(self, *, order_id: UUID) -> None:
+        """Return a reservation that was not committed to stock; a no-op if there is none."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def stock_commit(self, *, order_id: UUID) -> None:
+        """The goods left the warehouse: reserved quantity leaves stock on hand for good."""
+
+
+products_service: ProductsService = ServiceDelegator(ProductsService)  # type: ignore[assignment]

@@ -1,0 +1,151 @@
+"""Users context contract: accounts, authentication tokens and addresses."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+
+from ecommerce.contracts.common import DTO, Page
+from ecommerce.roles import Role
+from ecommerce.rpc import Service, ServiceDelegator, rpc_method
+
+
+class UserDTO(DTO):
+    id: int
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    is_staff: bool
+    date_joined: datetime
+
+
+class UserChanges(DTO):
+    """Fields an admin may change; only the fields that were set are applied."""
+
+    name: str | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class TokenPair(DTO):
+    access: str
+    refresh: str
+
+
+class LoginResult(DTO):
+    access: str
+    refresh: str
+    user: UserDTO
+
+
+class AddressDTO(DTO):
+    id: int
+    user_id: int
+    full_name: str
+    street: str
+    city: str
+    state: str
+    zip_code: str
+    country: str
+    phone: str
+    is_default: bool
+
+
+class AddressInput(DTO):
+    full_name: str
+    street: str
+    city: str
+    state: str = ""
+    zip_code: str
+    country: str
+    phone: str = ""
+    is_default: bool = False
+
+
+class AddressChanges(DTO):
+    """A partial address update; only the fields that were set are applied."""
+
+    full_name: str | None = None
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    zip_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+    is_default: bool | None = None
+
+
+class UsersService(Service):
+    service_name = "users"
+    local_implementation = "apps.users.rpc.LocalUsersService"
+
+    # --- accounts and tokens ---
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def user_register(self, *, email: str, password: str, name: str) -> UserDTO: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def auth_login(self, *, email: str, password: str) -> LoginResult: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def auth_refresh(self, *, refresh: str) -> TokenPair: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def auth_logout(self, *, user_id: int, refresh: str) -> None: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def password_change(self, *, user_id: int, old_password: str, new_password: str) -> None: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def password_reset_request(self, *, email: str) -> None: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def password_reset_confirm(self, *, uid: str, token: str, new_password: str) -> None: ...
+
+    # --- users ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def user_get(self, *, user_id: int) -> UserDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def user_list(self, *, search: str = "", page: int = 1, page_size: int = 20) -> Page[UserDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def user_update(self, *, user_id: int, changes: UserChanges) -> UserDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def user_delete(self, *, user_id: int) -> None: ...
+
+    # --- addresses (always scoped to their owner: another user's address is NotFound) ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def address_list(self, *, user_id: int, page: int = 1, page_size: int = 20) -> Page[AddressDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def address_get(self, *, user_id: int, address_id: int) -> AddressDTO: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def address_create(self, *, user_id: int, address: AddressInput) -> AddressDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def address_update(self, *, user_id: int, address_id: int, changes: AddressChanges) -> AddressDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def address_delete(self, *, user_id: int, address_id: int) -> None: ...
+
+
+users_service: UsersService = ServiceDelegator(UsersService)  # type: ignore[assignment]

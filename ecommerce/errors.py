@@ -1,0 +1,126 @@
+"""Typed errors that contracts may raise.
+
+They are part of every contract: each has a stable ``code`` that crosses the RPC wire and the public API unchanged,
+so a caller re-raises exactly what the callee raised, whichever deployment mode is in use. Anything that is not a
+``ContractError`` is an internal failure and never shows its details to a caller.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+_REGISTRY: dict[str, type[ContractError]] = {}
+
+
+class ContractError(Exception):
+    code: ClassVar[str] = "contract_error"
+    status: ClassVar[int] = 400
+    title: ClassVar[str] = "Request could not be completed"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        self.detail = detail or self.title
+        self.extra = extra
+        super().__init__(self.detail)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.code] = cls
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "extra": self.extra}
+
+    @staticmethod
+    def from_payload(payload: dict[str, Any]) -> ContractError:
+        error_class = _REGISTRY.get(payload.get("code", ""), RemoteServiceError)
+        return error_class(payload.get("detail"), **(payload.get("extra") or {}))
+
+
+class ValidationFailed(ContractError):
+    """Input broke a domain rule. ``errors`` maps field names to messages, as the public API shows them."""
+
+    code = "validation_error"
+    status = 400
+    title = "Invalid input"
+
+    def __init__(self, detail: str | None = None, *, errors: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(detail, errors=errors or {}, **extra)
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        return self.extra["errors"]
+
+
+class InvalidCredentials(ContractError):
+    code = "invalid_credentials"
+    status = 401
+    title = "Invalid credentials"
+
+
+class InvalidToken(ContractError):
+    code = "invalid_token"
+    status = 401
+    title = "Token is invalid or expired"
+
+
+class PermissionDenied(ContractError):
+    code = "permission_denied"
+    status = 403
+    title = "Permission denied"
+
+
+class NotFound(ContractError):
+    code = "not_found"
+    status = 404
+    title = "Not found"
+
+
+class Conflict(ContractError):
+    code = "conflict"
+    status = 409
+    title = "Conflict"
+
+
+class InsufficientStock(ContractError):
+    """``lines`` lists ``{"product_id", "requested", "available"}`` for every short line."""
+
+    code = "insufficient_stock"
+    status = 409
+    title = "Insufficient stock"
+
+
+class InvalidTransition(ContractError):
+    code = "invalid_transition"
+    status = 409
+    title = "Invalid status transition"
+
+
+class IdempotencyConflict(ContractError):
+    code = "idempotency_conflict"
+    status = 422
+    title = "Idempotency key reused with a different request"
+
+
+class IdempotencyInProgress(ContractError):
+    code = "idempotency_in_progress"
+    status = 409
+    title = "A request with this idempotency key is still being processed"
+
+
+class RemoteServiceError(ContractError):
+    """A service failed in a way it did not declare. Carries no internals."""
+
+    code = "service_error"
+    status = 503
+    title = "Service unavailable"
+
+
+class ServiceUnavailable(RemoteServiceError):
+    code = "service_unavailable"
+    status = 503
+    title = "Service unavailable"
+
+
+class ServiceTimeout(RemoteServiceError):
+    code = "service_timeout"
+    status = 504
+    title = "Service did not answer in time"

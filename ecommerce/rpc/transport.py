@@ -1,0 +1,128 @@
+"""How an internal call reaches the role that owns the contract.
+
+``HttpTransport`` is the production path: pooled connections per target, a timeout on every call, bounded retries
+only where a retry cannot do the work twice, and a circuit breaker per target so a dead role fails fast.
+``LoopbackTransport`` sends the same signed bytes through the in-process internal endpoint; tests use it to prove
+that every contract survives serialisation without opening a socket."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any, Protocol
+
+import httpx
+import pybreaker
+from django.conf import settings
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+
+from ecommerce.errors import ServiceTimeout, ServiceUnavailable
+from ecommerce.logging import current_request_id
+from ecommerce.rpc import signing
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_RPC_PREFIX = "/internal/rpc"
+
+
+def rpc_path(service: str, method: str) -> str:
+    return f"{INTERNAL_RPC_PREFIX}/{service}/{method}"
+
+
+class Transport(Protocol):
+    def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]: ...
+
+
+def _signed_headers(path: str, body: bytes) -> dict[str, str]:
+    headers = {"Content-Type": "application/json", **signing.sign("POST", path, body)}
+    request_id = current_request_id()
+    if request_id:
+        headers["X-Request-ID"] = request_id
+    return headers
+
+
+class LoopbackTransport:
+    def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
+        from django.test import Client
+
+        path = rpc_path(service, method)
+        response = Client().post(path, data=body, content_type="application/json", headers=_signed_headers(path, body))
+        return response.status_code, json.loads(response.content or b"null")
+
+
+class _ServerError(Exception):
+    """A 5xx from the target: counts against its circuit breaker."""
+
+
+def _is_safe_to_retry(idempotent: bool):
+    def predicate(error: BaseException) -> bool:
+        # A refused connection never reached the service, so even a write may be sent again.
+        if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            return True
+        return idempotent and isinstance(error, httpx.TransportError | _ServerError)
+
+    return predicate
+
+
+class HttpTransport:
+    def __init__(self, service: str, base_url: str) -> None:
+        self.service = service
+        timeout = settings.ECOMMERCE_RPC_TIMEOUT_SECONDS
+        self.client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        )
+        self.breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=10, name=f"rpc:{service}")
+
+    def _send(self, path: str, body: bytes) -> httpx.Response:
+        response = self.client.post(path, content=body, headers=_signed_headers(path, body))
+        if response.status_code >= 500:
+            raise _ServerError(response)
+        return response
+
+    def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
+        path = rpc_path(service, method)
+        retrying = Retrying(
+            stop=stop_after_attempt(3),
+            wait=wait_exponential(multiplier=0.05, max=0.5),
+            retry=retry_if_exception(_is_safe_to_retry(idempotent)),
+            reraise=True,
+        )
+        try:
+            response = retrying(self.breaker.call, self._send, path, body)
+        except pybreaker.CircuitBreakerError as error:
+            raise ServiceUnavailable(f"The {service} service is unavailable.") from error
+        except httpx.TimeoutException as error:
+            logger.warning("rpc timeout calling %s.%s", service, method)
+            raise ServiceTimeout(f"The {service} service did not answer in time.") from error
+        except (httpx.TransportError, _ServerError) as error:
+            logger.warning("rpc failure calling %s.%s: %s", service, method, type(error).__name__)
+            raise ServiceUnavailable(f"The {service} service is unavailable.") from error
+        try:
+            return response.status_code, response.json()
+        except ValueError as error:
+            raise ServiceUnavailable(f"The {service} service gave an unreadable answer.") from error
+
+
+_transports: dict[str, Transport] = {}
+_transports_lock = threading.Lock()
+
+
+def get_transport(service: str) -> Transport:
+    if settings.ECOMMERCE_RPC_LOOPBACK:
+        return LoopbackTransport()
+    with _transports_lock:
+        transport = _transports.get(service)
+        if transport is None:
+            base_url = settings.ECOMMERCE_SERVICE_URLS.get(service)
+            if not base_url:
+                raise ServiceUnavailable(f"No address is configured for the {service} service.")
+            transport = _transports[service] = HttpTransport(service, base_url)
+        return transport
+
+
+def reset_transports() -> None:
+    with _transports_lock:
+        _transports.clear()
