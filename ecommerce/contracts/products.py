@@ -176,6 +176,12 @@ class ProductsService(Service):
 
     @rpc_method(idempotent=True)
     @abstractmethod
+    def product_bulk_create(self, *, products: list[ProductInput]) -> int:
+        """Insert many products at once (seeding, imports); skus that exist already are left as they are.
+        Returns how many were inserted."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
     def product_replace(self, *, product_id: int, product: ProductInput) -> ProductDTO:
         """Full update (PUT). ``product.stock`` is ignored: stock changes only through the stock calls."""
 
@@ -197,6 +203,12 @@ class ProductsService(Service):
     @abstractmethod
     def stock_reserve(self, *, order_id: UUID, lines: list[StockLine]) -> None:
         """All or nothing: if any line is short, reserve nothing and raise InsufficientStock naming the lines."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def stock_reservation_confirm(self, *, order_id: UUID) -> None:
+        """The order holding this reservation is durable. Unconfirmed reservations expire on their own after a few
+        minutes, so a checkout that died between reserving and writing its order cannot hold stock for ever."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

@@ -22,7 +22,7 @@ _local_implementations: dict[str, object] = {}
 
 
 def _owns(service: str) -> bool:
-    return settings.ECOMMERCE_DEPLOYMENT_MODE == "monolith" or settings.ECOMMERCE_SERVICE_ROLE == service
+    return settings.ECOMMERCE_DEPLOYMENT_MODE == "monolith" or service == settings.ECOMMERCE_SERVICE_ROLE
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:

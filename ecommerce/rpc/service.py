@@ -89,7 +89,7 @@ def serves_locally(service_name: str) -> bool:
         return False
     if settings.ECOMMERCE_DEPLOYMENT_MODE == "monolith":
         return True
-    return settings.ECOMMERCE_SERVICE_ROLE == service_name
+    return service_name == settings.ECOMMERCE_SERVICE_ROLE
 
 
 class ServiceDelegator:
