@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
@@ -64,3 +65,9 @@ class ProblemAwareAutoSchema(AutoSchema):
                 response["description"] = _DESCRIPTIONS.get(status, "Problem details")
                 responses[key] = response
         return responses
+
+
+class StatelessJWTScheme(SimpleJWTScheme):
+    """Documents the gateway's bearer tokens; it is the library's JWT scheme, pointed at our authenticator."""
+
+    target_class = "ecommerce.auth.StatelessJWTAuthentication"

@@ -1,0 +1,44 @@
+"""Carts in the admin are for looking only: a cart belongs to its shopper, and staff must not change it behind
+their back."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from apps.carts.models import Cart, CartCheckout, CartItem
+
+
+class _ReadOnlyAdminMixin:
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class CartItemInline(_ReadOnlyAdminMixin, admin.TabularInline):
+    model = CartItem
+    fields = ("product_id", "quantity", "added_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Cart)
+class CartAdmin(_ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("id", "user_id", "created_at", "updated_at")
+    search_fields = ("=user_id",)
+    readonly_fields = ("user_id", "created_at", "updated_at")
+    inlines = (CartItemInline,)
+    date_hierarchy = "updated_at"
+
+
+@admin.register(CartCheckout)
+class CartCheckoutAdmin(_ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("order_id", "user_id", "created_at")
+    search_fields = ("=order_id", "=user_id")
+    readonly_fields = ("order_id", "user_id", "created_at")

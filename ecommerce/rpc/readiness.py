@@ -1,0 +1,71 @@
+"""Readiness of a split deployment's gateway: its own cache and broker, and every role it calls.
+
+A role is ready when its own ``/readyz`` answers 200 (its database, cache and broker answer). Probes run in
+parallel with a short timeout, so a dead or frozen role makes the gateway answer 503 naming that role within about
+a second instead of hanging the probe; as soon as the role answers again the gateway is ready again, with no
+restart. The gateway has no database of its own, so the database check is left out there."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from django.conf import settings
+from django.db import connections
+from django.http import HttpRequest, JsonResponse
+
+from ecommerce import health
+
+logger = logging.getLogger(__name__)
+
+PROBE_TIMEOUT_SECONDS = 1.0
+
+
+def _has_database() -> bool:
+    return any(connections[alias].settings_dict["ENGINE"] != "django.db.backends.dummy" for alias in connections)
+
+
+def _probe(base_url: str) -> Callable[[], None]:
+    def check() -> None:
+        timeout = min(PROBE_TIMEOUT_SECONDS, settings.ECOMMERCE_RPC_TIMEOUT_SECONDS)
+        response = httpx.get(f"{base_url.rstrip('/')}/readyz", timeout=timeout)
+        if response.status_code != 200:
+            raise RuntimeError(f"answered {response.status_code}")
+
+    return check
+
+
+def checks() -> dict[str, Callable[[], None]]:
+    own = {name: check for name, check in health.CHECKS.items() if name != "database" or _has_database()}
+    roles = {
+        role: _probe(url)
+        for role, url in sorted(settings.ECOMMERCE_SERVICE_URLS.items())
+        if role != settings.ECOMMERCE_SERVICE_ROLE
+    }
+    return {**own, **roles}
+
+
+def _run(name: str, check: Callable[[], None]) -> str:
+    try:
+        check()
+    except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the name says where
+        logger.warning("readiness check %s failed: %s", name, type(error).__name__)
+        return "unavailable"
+    return "ok"
+
+
+def gateway_readyz(request: HttpRequest) -> JsonResponse:
+    named = checks()
+    with ThreadPoolExecutor(max_workers=max(1, len(named))) as pool:
+        futures = {name: pool.submit(_run, name, check) for name, check in named.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    failed = [name for name, state in results.items() if state != "ok"]
+    if failed:
+        body = {
+            "type": "/problems/service_unavailable", "title": "Not ready", "status": 503,
+            "detail": "Unavailable: " + ", ".join(failed) + ".", "code": "service_unavailable", "checks": results,
+        }
+        return JsonResponse(body, status=503, content_type="application/problem+json")
+    return JsonResponse({"status": "ok", "checks": results})
