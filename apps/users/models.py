@@ -1,10 +1,14 @@
-"""Accounts. The e-mail address is the login; it is stored lower-cased and unique regardless of case."""
+"""Accounts. The e-mail address is the login; it is stored lower-cased and unique regardless of case.
+
+The role is the single source of truth for access: Django's ``is_staff``/``is_superuser`` flags and the user's
+membership in the group named after the role are derived from it whenever a user is saved, in ``User.save`` and
+nowhere else, so every path (services, the admin, ``createsuperuser``) keeps them in step."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -57,12 +61,32 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values: Any) -> User:
+        user = super().from_db(db, field_names, values)
+        user._saved_role = user.__dict__.get("role")
+        return user
+
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # The role is the single source of truth for admin access; keep Django's flags in step with it.
         self.email = UserManager.normalize_email(self.email)
         self.is_staff = self.role in STAFF_ROLES
         self.is_superuser = self.role == Role.ADMIN
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "role" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "is_staff", "is_superuser"}
+        role_changed = self._state.adding or getattr(self, "_saved_role", None) != self.role
         super().save(*args, **kwargs)
+        if role_changed and (update_fields is None or "role" in update_fields):
+            self.sync_role_group()
+
+    def sync_role_group(self) -> None:
+        """Make the user a member of exactly one role group: the one named after their role. Other apps grant
+        their permissions to these groups, so this is what lets a catalog_staff user manage products in the admin."""
+        role_group, _ = Group.objects.get_or_create(name=str(self.role))
+        other_role_groups = self.groups.filter(name__in=[role.value for role in Role]).exclude(pk=role_group.pk)
+        self.groups.remove(*other_role_groups)
+        self.groups.add(role_group)
+        self._saved_role = self.role
 
 
 class Address(models.Model):

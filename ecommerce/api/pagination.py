@@ -15,7 +15,9 @@ MAX_PAGE_SIZE = 100
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
-    OpenApiParameter("page_size", int, description=f"Items per page (default {DEFAULT_PAGE_SIZE}, max {MAX_PAGE_SIZE})."),
+    OpenApiParameter(
+        "page_size", int, description=f"Items per page (default {DEFAULT_PAGE_SIZE}, max {MAX_PAGE_SIZE})."
+    ),
 ]
 
 

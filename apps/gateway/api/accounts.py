@@ -1,3 +1,277 @@
-from django.urls import URLPattern
+"""Accounts API: registration, JWT login/refresh/logout, passwords, the caller's profile and addresses, and user
+administration. Each view validates input, calls one users-contract method and shapes the answer; failed logins
+are counted per account and per client IP and throttled before the credentials are even checked."""
 
-urlpatterns: list[URLPattern] = []
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.gateway.api.accounts_serializers import (
+    AddressInputSerializer,
+    AddressOutput,
+    AdminUserOutput,
+    AdminUserUpdateInput,
+    DetailOutput,
+    LoginInput,
+    LoginOutput,
+    MeUpdateInput,
+    PasswordChangeInput,
+    PasswordResetConfirmInput,
+    PasswordResetInput,
+    RefreshInput,
+    RegisterInput,
+    TokenPairOutput,
+    UserOutput,
+    UserSearchQuery,
+)
+from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
+from ecommerce.contracts.users import AddressChanges, AddressInput, UserChanges, users_service
+from ecommerce.errors import InvalidCredentials
+from ecommerce.permissions import IsAdmin, IsAuthenticatedPrincipal
+from ecommerce.throttling import AnonThrottle, LoginFailureLimiter
+
+ACCOUNTS = ["accounts"]
+USERS = ["users"]
+ADDRESSES = ["addresses"]
+
+UserPage = paginated_serializer(AdminUserOutput, "PaginatedUserList")
+AddressPage = paginated_serializer(AddressOutput, "PaginatedAddressList")
+
+
+def _validated(serializer_class: type, data: object, *, partial: bool = False) -> dict:
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class PublicEndpoint(APIView):
+    """Anyone may call it, and a stale access token sent along (as a client about to refresh has) is ignored."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+
+# --- auth -------------------------------------------------------------------------------------------------------
+
+class RegisterView(PublicEndpoint):
+
+    @extend_schema(tags=ACCOUNTS, summary="Create a customer account", request=RegisterInput,
+                   responses={201: UserOutput})
+    def post(self, request: Request) -> Response:
+        data = _validated(RegisterInput, request.data)
+        user = users_service.user_register(email=data["email"], password=data["password"], name=data["name"])
+        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+
+
+class LoginView(PublicEndpoint):
+    problem_statuses = {"POST": [401]}
+
+    @extend_schema(tags=ACCOUNTS, summary="Exchange e-mail and password for a token pair", request=LoginInput,
+                   responses={200: LoginOutput},
+                   description="Bad credentials answer 401 `invalid_credentials`. Repeated failures for one account "
+                               "or from one IP answer 429 with `Retry-After`; successful logins are not counted.")
+    def post(self, request: Request) -> Response:
+        data = _validated(LoginInput, request.data)
+        limiter = LoginFailureLimiter(email=data["email"], ip=AnonThrottle().get_ident(request))
+        wait = limiter.retry_after()
+        if wait is not None:
+            raise Throttled(wait=wait, detail="Too many failed logins; try again later.")
+        try:
+            result = users_service.auth_login(email=data["email"], password=data["password"])
+        except InvalidCredentials:
+            limiter.record_failure()
+            raise
+        return Response(LoginOutput(result).data)
+
+
+class RefreshView(PublicEndpoint):
+    problem_statuses = {"POST": [401]}
+
+    @extend_schema(tags=ACCOUNTS, summary="Rotate a refresh token", request=RefreshInput,
+                   responses={200: TokenPairOutput},
+                   description="The refresh token given is blacklisted; a used, blacklisted or expired one answers "
+                               "401 `invalid_token`. The new access token carries the user's current role.")
+    def post(self, request: Request) -> Response:
+        data = _validated(RefreshInput, request.data)
+        pair = users_service.auth_refresh(refresh=data["refresh"])
+        return Response(TokenPairOutput(pair).data)
+
+
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    @extend_schema(tags=ACCOUNTS, summary="Kill a refresh token", request=RefreshInput, responses={204: None},
+                   description="A refresh token that is invalid or not the caller's answers 401 `invalid_token`.")
+    def post(self, request: Request) -> Response:
+        data = _validated(RefreshInput, request.data)
+        users_service.auth_logout(user_id=request.user.id, refresh=data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    @extend_schema(tags=ACCOUNTS, summary="Change the caller's password", request=PasswordChangeInput,
+                   responses={204: None},
+                   description="Every refresh token of the user is blacklisted afterwards.")
+    def post(self, request: Request) -> Response:
+        data = _validated(PasswordChangeInput, request.data)
+        users_service.password_change(user_id=request.user.id, old_password=data["old_password"],
+                                      new_password=data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordResetView(PublicEndpoint):
+
+    @extend_schema(tags=ACCOUNTS, summary="Ask for a password reset e-mail", request=PasswordResetInput,
+                   responses={202: DetailOutput},
+                   description="Always 202, whether or not an account has this address.")
+    def post(self, request: Request) -> Response:
+        data = _validated(PasswordResetInput, request.data)
+        users_service.password_reset_request(email=data["email"])
+        return Response({"detail": "If an account has this e-mail address, a reset link has been sent to it."},
+                        status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicEndpoint):
+
+    @extend_schema(tags=ACCOUNTS, summary="Set a new password with a reset link", request=PasswordResetConfirmInput,
+                   responses={204: None},
+                   description="A bad or used link answers 400 with `errors.token`.")
+    def post(self, request: Request) -> Response:
+        data = _validated(PasswordResetConfirmInput, request.data)
+        users_service.password_reset_confirm(uid=data["uid"], token=data["token"], new_password=data["new_password"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- the caller -------------------------------------------------------------------------------------------------
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    @extend_schema(tags=USERS, summary="The caller's account", responses={200: UserOutput})
+    def get(self, request: Request) -> Response:
+        return Response(UserOutput(users_service.user_get(user_id=request.user.id)).data)
+
+    @extend_schema(tags=USERS, summary="Rename the caller", request=MeUpdateInput, responses={200: UserOutput},
+                   description="Only `name` may change; any other field is ignored.")
+    def patch(self, request: Request) -> Response:
+        changes = _validated(MeUpdateInput, request.data, partial=True)
+        user = users_service.user_update(user_id=request.user.id, changes=UserChanges(**changes))
+        return Response(UserOutput(user).data)
+
+
+# --- administration ---------------------------------------------------------------------------------------------
+
+class UserListView(APIView):
+    permission_classes = [IsAdmin]
+    problem_statuses = {"GET": [400, 404]}  # bad paging parameters; a page past the last
+
+    @extend_schema(tags=USERS, summary="List users (admin)", operation_id="users_list", responses={200: UserPage},
+                   parameters=[OpenApiParameter("search", str, description="Part of the e-mail or name."),
+                               *PAGE_PARAMETERS])
+    def get(self, request: Request) -> Response:
+        page, page_size = page_params(request)
+        search = _validated(UserSearchQuery, request.query_params)["search"]
+        users = users_service.user_list(search=search, page=page, page_size=page_size)
+        return Response(paginated_body(request, page=page, page_size=page_size, count=users.count,
+                                       results=AdminUserOutput(users.results, many=True).data))
+
+
+class UserDetailView(APIView):
+    permission_classes = [IsAdmin]
+
+    @extend_schema(tags=USERS, summary="One user (admin)", responses={200: AdminUserOutput})
+    def get(self, request: Request, user_id: int) -> Response:
+        return Response(AdminUserOutput(users_service.user_get(user_id=user_id)).data)
+
+    @extend_schema(tags=USERS, summary="Change a user's name, role or activity (admin)", request=AdminUserUpdateInput,
+                   responses={200: AdminUserOutput},
+                   description="A role change reaches the user's tokens at their next login or refresh; "
+                               "deactivation blacklists their refresh tokens.")
+    def patch(self, request: Request, user_id: int) -> Response:
+        changes = _validated(AdminUserUpdateInput, request.data, partial=True)
+        user = users_service.user_update(user_id=user_id, changes=UserChanges(**changes))
+        return Response(AdminUserOutput(user).data)
+
+    @extend_schema(tags=USERS, summary="Delete a user (admin)", responses={204: None})
+    def delete(self, request: Request, user_id: int) -> Response:
+        users_service.user_delete(user_id=user_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- addresses --------------------------------------------------------------------------------------------------
+
+class AddressListView(APIView):
+    permission_classes = [IsAuthenticatedPrincipal]
+    problem_statuses = {"GET": [400, 404]}  # bad paging parameters; a page past the last
+
+    @extend_schema(tags=ADDRESSES, summary="The caller's addresses", operation_id="users_me_addresses_list",
+                   responses={200: AddressPage},
+                   parameters=PAGE_PARAMETERS)
+    def get(self, request: Request) -> Response:
+        page, page_size = page_params(request)
+        addresses = users_service.address_list(user_id=request.user.id, page=page, page_size=page_size)
+        return Response(paginated_body(request, page=page, page_size=page_size, count=addresses.count,
+                                       results=AddressOutput(addresses.results, many=True).data))
+
+    @extend_schema(tags=ADDRESSES, summary="Add an address", request=AddressInputSerializer,
+                   responses={201: AddressOutput},
+                   description="The first address becomes the default; making one the default unsets the other.")
+    def post(self, request: Request) -> Response:
+        data = _validated(AddressInputSerializer, request.data)
+        address = users_service.address_create(user_id=request.user.id, address=AddressInput(**data))
+        return Response(AddressOutput(address).data, status=status.HTTP_201_CREATED)
+
+
+class AddressDetailView(APIView):
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    @extend_schema(tags=ADDRESSES, summary="One of the caller's addresses", responses={200: AddressOutput})
+    def get(self, request: Request, address_id: int) -> Response:
+        address = users_service.address_get(user_id=request.user.id, address_id=address_id)
+        return Response(AddressOutput(address).data)
+
+    @extend_schema(tags=ADDRESSES, summary="Replace an address", request=AddressInputSerializer,
+                   responses={200: AddressOutput})
+    def put(self, request: Request, address_id: int) -> Response:
+        return self._update(request, address_id, partial=False)
+
+    @extend_schema(tags=ADDRESSES, summary="Change some fields of an address", request=AddressInputSerializer,
+                   responses={200: AddressOutput})
+    def patch(self, request: Request, address_id: int) -> Response:
+        return self._update(request, address_id, partial=True)
+
+    def _update(self, request: Request, address_id: int, *, partial: bool) -> Response:
+        changes = _validated(AddressInputSerializer, request.data, partial=partial)
+        address = users_service.address_update(user_id=request.user.id, address_id=address_id,
+                                               changes=AddressChanges(**changes))
+        return Response(AddressOutput(address).data)
+
+    @extend_schema(tags=ADDRESSES, summary="Delete an address", responses={204: None})
+    def delete(self, request: Request, address_id: int) -> Response:
+        users_service.address_delete(user_id=request.user.id, address_id=address_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+urlpatterns = [
+    path("auth/register", RegisterView.as_view(), name="auth-register"),
+    path("auth/login", LoginView.as_view(), name="auth-login"),
+    path("auth/refresh", RefreshView.as_view(), name="auth-refresh"),
+    path("auth/logout", LogoutView.as_view(), name="auth-logout"),
+    path("auth/password/change", PasswordChangeView.as_view(), name="auth-password-change"),
+    path("auth/password/reset", PasswordResetView.as_view(), name="auth-password-reset"),
+    path("auth/password/reset/confirm", PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),
+    path("users/me", MeView.as_view(), name="users-me"),
+    path("users/me/addresses", AddressListView.as_view(), name="users-me-addresses"),
+    path("users/me/addresses/<int:address_id>", AddressDetailView.as_view(), name="users-me-address"),
+    path("users", UserListView.as_view(), name="users"),
+    path("users/<int:user_id>", UserDetailView.as_view(), name="user-detail"),
+]
