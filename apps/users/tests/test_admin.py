@@ -1,0 +1,125 @@
+"""The Django admin for accounts and the ``createsuperuser`` command."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import Client
+
+from apps.users import services
+from apps.users.models import Address, User
+from ecommerce.roles import Role
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+pytestmark = pytest.mark.django_db
+
+
+def user_with_role(role: Role, email: str) -> User:
+    user = services.user_register(email=email, password=PASSWORD, name=email.split("@")[0])
+    return services.user_update(user_id=user.pk, changes={"role": role})
+
+
+def admin_client(user: User) -> Client:
+    client = Client()
+    assert client.login(email=user.email, password=PASSWORD)
+    return client
+
+
+def test_createsuperuser_noinput_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "Root@Example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DJANGO_SUPERUSER_NAME", "Root")
+
+    call_command("createsuperuser", "--noinput", verbosity=0)
+
+    root = User.objects.get()
+    assert (root.email, root.name, root.role) == ("root@example.com", "Root", Role.ADMIN)
+    assert root.is_superuser
+    assert root.is_staff
+    assert root.check_password(PASSWORD)
+    assert list(root.groups.values_list("name", flat=True)) == ["admin"]
+
+
+def test_createsuperuser_noinput_requires_a_name(monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_EMAIL", "root@example.com")
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    monkeypatch.delenv("DJANGO_SUPERUSER_NAME", raising=False)
+
+    with pytest.raises(CommandError):
+        call_command("createsuperuser", "--noinput", verbosity=0)
+    assert not User.objects.exists()
+
+
+def test_customer_cannot_log_into_admin():
+    customer = services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
+    client = Client()
+    client.login(email=customer.email, password=PASSWORD)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", [Role.CATALOG_STAFF, Role.ORDER_STAFF])
+def test_staff_can_enter_admin_but_not_see_users(role):
+    client = admin_client(user_with_role(role, "staff@example.com"))
+
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/users/user/").status_code == 403
+    assert client.get("/admin/users/address/").status_code == 403
+    assert b"/admin/users/user/" not in client.get("/admin/").content
+
+
+def test_admin_manages_users_and_addresses():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    customer = services.user_register(email="ada@example.com", password=PASSWORD, name="Ada Lovelace")
+    services.address_create(user_id=customer.pk, full_name="Ada", street="1 Way", city="London", zip_code="N1",
+                            country="GB")
+    client = admin_client(admin)
+
+    listing = client.get("/admin/users/user/", {"q": "lovelace"})
+    assert listing.status_code == 200
+    assert [user.email for user in listing.context["cl"].result_list] == ["ada@example.com"]
+    assert client.get("/admin/users/user/", {"role__exact": "admin"}).status_code == 200
+    assert client.get(f"/admin/users/user/{customer.pk}/change/").status_code == 200
+    assert client.get("/admin/users/address/", {"country": "GB", "q": "London"}).status_code == 200
+
+
+def test_admin_role_change_updates_flags_and_groups():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    customer = services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
+    client = admin_client(admin)
+
+    response = client.post(f"/admin/users/user/{customer.pk}/change/", {
+        "email": "ada@example.com", "name": "Ada", "role": "catalog_staff", "is_active": "on",
+        "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0",
+    })
+
+    assert response.status_code == 302, response.content
+    customer.refresh_from_db()
+    assert customer.role == Role.CATALOG_STAFF
+    assert customer.is_staff
+    assert not customer.is_superuser
+    assert list(customer.groups.values_list("name", flat=True)) == ["catalog_staff"]
+
+
+def test_admin_add_form_creates_user_with_password_and_rejects_duplicate_email():
+    client = admin_client(user_with_role(Role.ADMIN, "root@example.com"))
+    form = {"email": "New@Example.com", "name": "New", "role": "order_staff", "usable_password": "true",
+            "password1": PASSWORD, "password2": PASSWORD,
+            "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"}
+
+    created = client.post("/admin/users/user/add/", form)
+    duplicate = client.post("/admin/users/user/add/", {**form, "email": "NEW@example.com"})
+
+    assert created.status_code == 302
+    new = User.objects.get(email="new@example.com")
+    assert new.check_password(PASSWORD)
+    assert new.role == Role.ORDER_STAFF
+    assert list(new.groups.values_list("name", flat=True)) == ["order_staff"]
+    assert duplicate.status_code == 200  # the form is shown again with the error
+    assert User.objects.filter(email__iexact="new@example.com").count() == 1
+    assert not Address.objects.exists()

@@ -1,0 +1,217 @@
+"""Every method of the users contract, called through ``users_service`` both in-process and through the loopback
+RPC path (serialisation, signing, internal endpoint), including the typed errors crossing the wire."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from apps.users.models import Address, User
+from ecommerce.contracts.common import Page
+from ecommerce.contracts.users import (
+    AddressChanges,
+    AddressDTO,
+    AddressInput,
+    LoginResult,
+    TokenPair,
+    UserChanges,
+    UserDTO,
+    users_service,
+)
+from ecommerce.errors import InvalidCredentials, InvalidToken, NotFound, ValidationFailed
+from ecommerce.roles import Role
+
+PASSWORD = "Correct-Horse-Battery-9"
+NEW_PASSWORD = "Another-Stable-Staple-7"
+HOME = AddressInput(full_name="Ada Lovelace", street="1 Analytical Way", city="London", zip_code="N1 7AA",
+                    country="gb")
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ada(rpc_mode) -> UserDTO:
+    return users_service.user_register(email="Ada@Example.com", password=PASSWORD, name="Ada")
+
+
+def test_user_register(rpc_mode):
+    user = users_service.user_register(email="Ada@Example.com", password=PASSWORD, name="Ada")
+
+    assert isinstance(user, UserDTO)
+    assert (user.email, user.name, user.role, user.is_active, user.is_staff) == (
+        "ada@example.com", "Ada", Role.CUSTOMER, True, False)
+    with pytest.raises(ValidationFailed) as duplicate:
+        users_service.user_register(email="ADA@example.com", password=PASSWORD, name="Ada")
+    assert list(duplicate.value.errors) == ["email"]
+    with pytest.raises(ValidationFailed) as weak:
+        users_service.user_register(email="bob@example.com", password="123", name="Bob")
+    assert list(weak.value.errors) == ["password"]
+    assert User.objects.count() == 1
+
+
+def test_auth_login(ada):
+    result = users_service.auth_login(email="ada@example.com", password=PASSWORD)
+
+    assert isinstance(result, LoginResult)
+    assert result.user == users_service.user_get(user_id=ada.id)
+    with pytest.raises(InvalidCredentials):
+        users_service.auth_login(email="ada@example.com", password="wrong")
+
+
+def test_auth_refresh(ada):
+    login = users_service.auth_login(email="ada@example.com", password=PASSWORD)
+
+    pair = users_service.auth_refresh(refresh=login.refresh)
+
+    assert isinstance(pair, TokenPair)
+    with pytest.raises(InvalidToken):
+        users_service.auth_refresh(refresh=login.refresh)
+
+
+def test_auth_logout(ada):
+    login = users_service.auth_login(email="ada@example.com", password=PASSWORD)
+
+    assert users_service.auth_logout(user_id=ada.id, refresh=login.refresh) is None
+    assert users_service.auth_logout(user_id=ada.id, refresh=login.refresh) is None
+    with pytest.raises(InvalidToken):
+        users_service.auth_refresh(refresh=login.refresh)
+    with pytest.raises(InvalidToken):
+        users_service.auth_logout(user_id=ada.id + 1, refresh=login.refresh)
+
+
+def test_password_change(ada):
+    with pytest.raises(ValidationFailed) as wrong:
+        users_service.password_change(user_id=ada.id, old_password="wrong", new_password=NEW_PASSWORD)
+    assert list(wrong.value.errors) == ["old_password"]
+
+    users_service.password_change(user_id=ada.id, old_password=PASSWORD, new_password=NEW_PASSWORD)
+
+    assert users_service.auth_login(email="ada@example.com", password=NEW_PASSWORD).user.id == ada.id
+    with pytest.raises(NotFound):
+        users_service.password_change(user_id=ada.id + 1, old_password=PASSWORD, new_password=NEW_PASSWORD)
+
+
+def test_password_reset_request(ada):
+    users_service.password_reset_request(email="nobody@example.com")
+    assert mail.outbox == []
+
+    users_service.password_reset_request(email="ada@example.com")
+
+    assert [message.to for message in mail.outbox] == [["ada@example.com"]]
+
+
+def test_password_reset_confirm(ada):
+    user = User.objects.get(pk=ada.id)
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+
+    users_service.password_reset_confirm(uid=uid, token=token, new_password=NEW_PASSWORD)
+
+    with pytest.raises(ValidationFailed) as reused:
+        users_service.password_reset_confirm(uid=uid, token=token, new_password=NEW_PASSWORD)
+    assert list(reused.value.errors) == ["token"]
+    assert User.objects.get(pk=ada.id).check_password(NEW_PASSWORD)
+
+
+def test_user_get(ada):
+    assert users_service.user_get(user_id=ada.id) == ada
+    with pytest.raises(NotFound):
+        users_service.user_get(user_id=ada.id + 1)
+
+
+def test_user_list(ada):
+    users_service.user_register(email="bob@example.com", password=PASSWORD, name="Bob")
+
+    page = users_service.user_list(search="ada", page=1, page_size=10)
+
+    assert isinstance(page, Page)
+    assert (page.count, [user.id for user in page.results]) == (1, [ada.id])
+    assert users_service.user_list().count == 2
+    with pytest.raises(ValidationFailed):
+        users_service.user_list(page=0)
+
+
+def test_user_update_applies_only_the_fields_set(ada):
+    renamed = users_service.user_update(user_id=ada.id, changes=UserChanges(name="Countess"))
+    promoted = users_service.user_update(user_id=ada.id, changes=UserChanges(role=Role.CATALOG_STAFF))
+
+    assert (renamed.name, renamed.role) == ("Countess", Role.CUSTOMER)
+    assert (promoted.name, promoted.role, promoted.is_staff) == ("Countess", Role.CATALOG_STAFF, True)
+    with pytest.raises(ValidationFailed) as blank:
+        users_service.user_update(user_id=ada.id, changes=UserChanges(name=""))
+    assert list(blank.value.errors) == ["name"]
+    with pytest.raises(NotFound):
+        users_service.user_update(user_id=ada.id + 1, changes=UserChanges(is_active=False))
+
+
+def test_user_delete(ada):
+    users_service.user_delete(user_id=ada.id)
+
+    assert not User.objects.filter(pk=ada.id).exists()
+    with pytest.raises(NotFound):
+        users_service.user_delete(user_id=ada.id)
+
+
+def test_address_create(ada):
+    address = users_service.address_create(user_id=ada.id, address=HOME)
+
+    assert isinstance(address, AddressDTO)
+    assert (address.user_id, address.country, address.is_default, address.state) == (ada.id, "GB", True, "")
+    with pytest.raises(ValidationFailed) as bad_country:
+        users_service.address_create(user_id=ada.id, address=HOME.model_copy(update={"country": "XX"}))
+    assert list(bad_country.value.errors) == ["country"]
+    assert Address.objects.count() == 1
+
+
+def test_address_list(ada):
+    for _ in range(3):
+        users_service.address_create(user_id=ada.id, address=HOME)
+
+    page = users_service.address_list(user_id=ada.id, page=2, page_size=2)
+
+    assert (page.count, len(page.results)) == (3, 1)
+    assert users_service.address_list(user_id=ada.id + 1).count == 0
+
+
+def test_address_get(ada):
+    address = users_service.address_create(user_id=ada.id, address=HOME)
+
+    assert users_service.address_get(user_id=ada.id, address_id=address.id) == address
+    with pytest.raises(NotFound):
+        users_service.address_get(user_id=ada.id + 1, address_id=address.id)
+
+
+def test_address_update_applies_only_the_fields_set(ada):
+    address = users_service.address_create(user_id=ada.id, address=HOME)
+
+    updated = users_service.address_update(user_id=ada.id, address_id=address.id,
+                                           changes=AddressChanges(city="Oxford"))
+
+    assert (updated.city, updated.street, updated.is_default) == ("Oxford", HOME.street, True)
+    with pytest.raises(ValidationFailed) as long_zip:
+        users_service.address_update(user_id=ada.id, address_id=address.id, changes=AddressChanges(zip_code="9" * 30))
+    assert list(long_zip.value.errors) == ["zip_code"]
+    with pytest.raises(NotFound):
+        users_service.address_update(user_id=ada.id + 1, address_id=address.id, changes=AddressChanges(city="X"))
+
+
+def test_address_delete(ada):
+    address = users_service.address_create(user_id=ada.id, address=HOME)
+
+    users_service.address_delete(user_id=ada.id, address_id=address.id)
+
+    assert not Address.objects.exists()
+    with pytest.raises(NotFound):
+        users_service.address_delete(user_id=ada.id, address_id=address.id)
+
+
+def test_every_contract_method_is_covered_here():
+    from ecommerce.contracts.users import UsersService
+
+    test_names = [name for name in globals() if name.startswith("test_")]
+    untested = [method for method in UsersService.__abstractmethods__
+                if not any(name == f"test_{method}" or name.startswith(f"test_{method}_") for name in test_names)]
+    assert untested == []
