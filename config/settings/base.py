@@ -139,6 +139,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {"task": "apps.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
+    "orders-purge-checkout-attempts": {
+        "task": "apps.orders.tasks.purge_expired_checkout_attempts", "schedule": 3600.0,
+    },
+    "products-release-stale-reservations": {
+        "task": "apps.products.tasks.release_stale_reservations", "schedule": 60.0,
+    },
     "events-relay-outbox": {"task": "ecommerce.events.tasks.relay_outbox", "schedule": 5.0},
 }
 
@@ -218,3 +224,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Split deployment -------------------------------------------------------------------------------------------
+# One role per process: it installs, migrates, routes and serves only what it owns (config/roles.py).
+if ECOMMERCE_DEPLOYMENT_MODE == "split":
+    from config.roles import split_settings
+
+    globals().update(split_settings(ECOMMERCE_SERVICE_ROLE, globals()))

@@ -93,8 +93,10 @@ class OrdersView(APIView):
         query.is_valid(raise_exception=True)
         page, page_size = page_params(request)
         user_id = query.validated_data.get("user_id") if _is_order_staff(request) else request.user.id
+        status_filter = query.validated_data.get("status")
         result = orders_service.order_list(
-            user_id=user_id, status=query.validated_data.get("status"), page=page, page_size=page_size
+            user_id=user_id, status=OrderStatus(status_filter) if status_filter else None, page=page,
+            page_size=page_size,
         )
         body = paginated_body(request, page=page, page_size=page_size, count=result.count,
                               results=OrderOutputSerializer(result.results, many=True).data)

@@ -1,0 +1,69 @@
+"""Input and output shapes of the order endpoints. The only thing a client chooses at checkout is the shipping
+address (by id); status, prices and totals are the server's, so no input here carries them and unknown body fields
+are dropped."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from ecommerce.contracts.orders import OrderStatus
+
+MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
+IDEMPOTENCY_KEY_MAX_LENGTH = 255
+STATUS_CHOICES = [status.value for status in OrderStatus]
+
+
+class CheckoutInputSerializer(serializers.Serializer):
+    address_id = serializers.IntegerField(min_value=1, help_text="One of the signed-in user's addresses.")
+
+
+class IdempotencyKeyHeaderSerializer(serializers.Serializer):
+    idempotency_key = serializers.CharField(
+        max_length=IDEMPOTENCY_KEY_MAX_LENGTH, trim_whitespace=False,
+        error_messages={"required": "The Idempotency-Key header is required.",
+                        "blank": "The Idempotency-Key header is required."},
+    )
+
+
+class OrderListQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False)
+    user_id = serializers.IntegerField(min_value=1, required=False, help_text="order_staff and admin only.")
+
+
+class OrderStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+
+
+class OrderLineOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    unit_price = serializers.DecimalField(**MONEY, help_text="Effective price at checkout; never changes.")
+    quantity = serializers.IntegerField()
+    line_total = serializers.DecimalField(**MONEY)
+
+
+class ShippingAddressOutputSerializer(serializers.Serializer):
+    full_name = serializers.CharField()
+    street = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField(allow_blank=True)
+    zip_code = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    phone = serializers.CharField(allow_blank=True)
+
+
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    number = serializers.CharField()
+    status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    items = OrderLineOutputSerializer(many=True)
+    subtotal = serializers.DecimalField(**MONEY)
+    shipping_cost = serializers.DecimalField(**MONEY)
+    discount = serializers.DecimalField(**MONEY)
+    total = serializers.DecimalField(**MONEY)
+    currency = serializers.CharField()
+    shipping_address = ShippingAddressOutputSerializer(help_text="Copy taken at checkout.")
+    payment_status = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

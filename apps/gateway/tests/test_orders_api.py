@@ -1,0 +1,453 @@
+"""The public orders API: checkout with its Idempotency-Key rules, reads scoped to the owner, cancellation and the
+staff status endpoint; every error answer, and that an error (or a client trying to set server fields) changes
+nothing."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.urls import include, path
+from drf_spectacular.generators import SchemaGenerator
+
+from ecommerce.contracts.carts import carts_service
+from ecommerce.contracts.orders import OrderStatus, orders_service
+from ecommerce.contracts.products import ProductInput, products_service
+from ecommerce.contracts.users import AddressInput, users_service
+from ecommerce.roles import Role
+
+pytestmark = pytest.mark.django_db
+
+ORDERS = "/api/v1/orders"
+ORDER_FIELDS = {"id", "number", "status", "items", "subtotal", "shipping_cost", "discount", "total", "currency",
+                "shipping_address", "payment_status", "created_at", "updated_at"}
+_numbers = count(1)
+UNKNOWN_ORDER_ID = uuid.UUID("00000000-0000-4000-8000-000000000000")
+
+
+def order_url(order_id, action: str = "") -> str:
+    return f"{ORDERS}/{order_id}" + (f"/{action}" if action else "")
+
+
+def make_product(*, price: str = "10.00", stock: int = 5):
+    number = next(_numbers)
+    return products_service.product_create(
+        product=ProductInput(sku=f"API-ORD-{number}", name=f"Api order product {number}", price=Decimal(price),
+                             stock=stock)
+    )
+
+
+def available(product) -> int:
+    return products_service.product_get(product_id=product.id).stock
+
+
+def address_of(client) -> int:
+    address = users_service.address_create(user_id=client.user.id, address=AddressInput(
+        full_name="Grace Hopper", street="1 Compiler Way", city="Arlington", state="VA", zip_code="22201",
+        country="US", phone="+1 555 0100"))
+    return address.id
+
+
+def fill_cart(client, *lines) -> None:
+    for product, quantity in lines:
+        carts_service.cart_item_add(user_id=client.user.id, product_id=product.id, quantity=quantity)
+
+
+def place(client, *, key: str | None = None, **body):
+    return client.post(ORDERS, body, format="json", headers={"Idempotency-Key": key or uuid.uuid4().hex})
+
+
+def order_for(client, product=None, quantity: int = 1) -> dict:
+    """A real order of ``client``, made through the API."""
+    fill_cart(client, (product or make_product(), quantity))
+    response = place(client, address_id=address_of(client))
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def order_count() -> int:
+    return orders_service.order_list(user_id=None).count
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+    body = response.json()
+    assert (body["status"], body["code"]) == (status, code)
+    return body
+
+
+# --- authentication -----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("method", "url"), [
+    ("get", ORDERS), ("post", ORDERS), ("get", order_url(UNKNOWN_ORDER_ID)),
+    ("post", order_url(UNKNOWN_ORDER_ID, "cancel")), ("post", order_url(UNKNOWN_ORDER_ID, "status")),
+])
+def test_every_order_endpoint_needs_a_signed_in_user(api_client, method, url):
+    response = getattr(api_client, method)(url, {"status": "paid", "address_id": 1}, format="json")
+
+    assert_problem(response, 401, "not_authenticated")
+
+
+# --- checkout -----------------------------------------------------------------------------------------------------
+
+def test_checkout_answers_201_with_the_order(customer_client):
+    lamp = make_product(price="19.99", stock=5)
+    fill_cart(customer_client, (lamp, 2))
+    address_id = address_of(customer_client)
+
+    response = place(customer_client, address_id=address_id)
+
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response
+    body = response.json()
+    assert set(body) == ORDER_FIELDS
+    assert body["status"] == "pending"
+    assert body["items"] == [{"product_id": lamp.id, "sku": lamp.sku, "name": lamp.name, "unit_price": "19.99",
+                              "quantity": 2, "line_total": "39.98"}]
+    assert (body["subtotal"], body["shipping_cost"], body["discount"], body["total"], body["currency"]) == (
+        "39.98", "5.00", "0.00", "44.98", "USD")
+    assert body["shipping_address"] == {"full_name": "Grace Hopper", "street": "1 Compiler Way",
+                                        "city": "Arlington", "state": "VA", "zip_code": "22201", "country": "US",
+                                        "phone": "+1 555 0100"}
+    assert body["payment_status"] is None
+    assert body["number"].startswith("ORD-")
+    assert body["created_at"].endswith("Z")
+    assert available(lamp) == 3
+    assert carts_service.cart_get(user_id=customer_client.user.id).items == []
+
+
+def test_the_same_key_and_body_replays_the_first_answer(customer_client):
+    product = make_product(stock=5)
+    fill_cart(customer_client, (product, 1))
+    address_id = address_of(customer_client)
+
+    first = place(customer_client, key="replay-me", address_id=address_id)
+    second = place(customer_client, key="replay-me", address_id=address_id)
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert order_count() == 1
+    assert available(product) == 4
+
+
+def test_the_same_key_with_another_body_is_422(customer_client):
+    fill_cart(customer_client, (make_product(), 1))
+    address_id = address_of(customer_client)
+    place(customer_client, key="k1", address_id=address_id)
+
+    response = place(customer_client, key="k1", address_id=address_of(customer_client))
+
+    assert_problem(response, 422, "idempotency_conflict")
+    assert order_count() == 1
+
+
+def test_a_request_while_the_first_is_running_is_409(customer_client, monkeypatch):
+    # given a second request with the same key arrives while the first one is reading the address
+    product = make_product(stock=5)
+    fill_cart(customer_client, (product, 1))
+    address_id = address_of(customer_client)
+    real_address_get = users_service.address_get
+    answers = []
+
+    def address_get_while_a_duplicate_arrives(**arguments):
+        answers.append(place(customer_client, key="busy", address_id=address_id))
+        return real_address_get(**arguments)
+
+    monkeypatch.setitem(vars(users_service), "address_get", address_get_while_a_duplicate_arrives)
+
+    # when the first request runs
+    first = place(customer_client, key="busy", address_id=address_id)
+
+    # then the duplicate got 409 and only the first made an order
+    assert first.status_code == 201
+    assert_problem(answers[0], 409, "idempotency_in_progress")
+    assert order_count() == 1
+    assert available(product) == 4
+
+
+@pytest.mark.parametrize(("headers", "field"), [
+    ({}, "Idempotency-Key"),
+    ({"Idempotency-Key": ""}, "Idempotency-Key"),
+    ({"Idempotency-Key": "k" * 256}, "Idempotency-Key"),
+])
+def test_checkout_without_a_usable_key_is_400_and_writes_nothing(customer_client, headers, field):
+    product = make_product(stock=5)
+    fill_cart(customer_client, (product, 1))
+
+    response = customer_client.post(ORDERS, {"address_id": address_of(customer_client)}, format="json",
+                                    headers=headers)
+
+    body = assert_problem(response, 400, "validation_error")
+    assert field in body["errors"]
+    assert order_count() == 0
+    assert available(product) == 5
+
+
+def test_a_key_of_255_characters_is_accepted(customer_client):
+    fill_cart(customer_client, (make_product(), 1))
+
+    response = place(customer_client, key="k" * 255, address_id=address_of(customer_client))
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("body", [{}, {"address_id": "home"}, {"address_id": 0}, {"address_id": None}])
+def test_checkout_with_a_bad_body_is_400(customer_client, body):
+    fill_cart(customer_client, (make_product(), 1))
+
+    response = place(customer_client, **body)
+
+    assert "address_id" in assert_problem(response, 400, "validation_error")["errors"]
+    assert order_count() == 0
+
+
+def test_an_empty_cart_is_400_and_its_replay_says_so(customer_client):
+    address_id = address_of(customer_client)
+
+    first = place(customer_client, key="empty", address_id=address_id)
+    again = place(customer_client, key="empty", address_id=address_id)
+
+    assert assert_problem(first, 400, "validation_error")["errors"] == {"cart": ["Your cart is empty."]}
+    assert "Idempotent-Replayed" not in first
+    assert assert_problem(again, 400, "validation_error") == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+
+
+def test_another_users_address_is_404(client_for):
+    owner, stranger = client_for(), client_for()
+    product = make_product(stock=5)
+    fill_cart(owner, (product, 1))
+
+    response = place(owner, address_id=address_of(stranger))
+
+    assert_problem(response, 404, "not_found")
+    assert available(product) == 5
+    assert order_count() == 0
+
+
+def test_a_short_line_is_409_naming_it_and_nothing_is_reserved(customer_client):
+    plenty, scarce = make_product(stock=9), make_product(stock=3)
+    fill_cart(customer_client, (plenty, 2), (scarce, 3))
+    products_service.product_stock_adjust(product_id=scarce.id, delta=-2)
+
+    response = place(customer_client, address_id=address_of(customer_client))
+
+    body = assert_problem(response, 409, "insufficient_stock")
+    assert body["lines"] == [{"product_id": scarce.id, "requested": 3, "available": 1}]
+    assert (available(plenty), available(scarce)) == (9, 1)
+    assert len(carts_service.cart_get(user_id=customer_client.user.id).items) == 2
+
+
+def test_a_client_cannot_set_status_totals_prices_or_owner(client_for):
+    buyer, other = client_for(), client_for()
+    product = make_product(price="10.00", stock=5)
+    fill_cart(buyer, (product, 1))
+
+    response = place(buyer, address_id=address_of(buyer), status="delivered", total="0.01", subtotal="0.01",
+                     unit_price="0.01", user=other.user.id, user_id=other.user.id, payment_status="succeeded",
+                     items=[{"product_id": product.id, "quantity": 1, "unit_price": "0.01"}])
+
+    body = response.json()
+    assert response.status_code == 201
+    assert (body["status"], body["total"], body["payment_status"]) == ("pending", "15.00", None)
+    assert body["items"][0]["unit_price"] == "10.00"
+    assert orders_service.order_list(user_id=other.user.id).count == 0
+    assert orders_service.order_list(user_id=buyer.user.id).count == 1
+
+
+# --- reads --------------------------------------------------------------------------------------------------------
+
+def test_customers_list_their_own_orders_newest_first(client_for):
+    me, stranger = client_for(), client_for()
+    older, newer = order_for(me), order_for(me)
+    order_for(stranger)
+
+    response = me.get(ORDERS, {"user_id": stranger.user.id})
+
+    body = response.json()
+    assert response.status_code == 200
+    assert body["count"] == 2
+    assert (body["next"], body["previous"]) == (None, None)
+    assert [order["id"] for order in body["results"]] == [newer["id"], older["id"]]
+    assert set(body["results"][0]) == ORDER_FIELDS
+
+
+def test_the_list_filters_by_status_and_pages(customer_client):
+    first, second, third = order_for(customer_client), order_for(customer_client), order_for(customer_client)
+    customer_client.post(order_url(second["id"], "cancel"))
+
+    canceled = customer_client.get(ORDERS, {"status": "canceled"}).json()
+    page_two = customer_client.get(ORDERS, {"page": 2, "page_size": 2}).json()
+
+    assert [order["id"] for order in canceled["results"]] == [second["id"]]
+    assert [order["id"] for order in page_two["results"]] == [first["id"]]
+    assert page_two["count"] == 3
+    assert page_two["previous"] is not None
+    assert page_two["next"] is None
+    assert third["id"] != first["id"]
+
+
+@pytest.mark.parametrize("query", [{"status": "lost"}, {"page": 0}, {"page_size": "many"}, {"user_id": "x"}])
+def test_a_bad_list_query_is_400(customer_client, query):
+    assert_problem(customer_client.get(ORDERS, query), 400, "validation_error")
+
+
+@pytest.mark.parametrize("role", [Role.ORDER_STAFF, Role.ADMIN])
+def test_staff_list_every_order_and_may_filter_by_user(client_for, role):
+    alice, bob, staff = client_for(), client_for(), client_for(role)
+    alices, bobs = order_for(alice), order_for(bob)
+
+    everyone = staff.get(ORDERS).json()
+    only_bob = staff.get(ORDERS, {"user_id": bob.user.id}).json()
+
+    assert [order["id"] for order in everyone["results"]] == [bobs["id"], alices["id"]]
+    assert [order["id"] for order in only_bob["results"]] == [bobs["id"]]
+
+
+def test_an_order_is_visible_to_its_owner_and_staff_only(client_for):
+    owner, stranger, staff = client_for(), client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+
+    assert owner.get(order_url(order["id"])).json() == order
+    assert staff.get(order_url(order["id"])).json() == order
+    assert_problem(stranger.get(order_url(order["id"])), 404, "not_found")
+    assert_problem(owner.get(order_url(uuid.uuid4())), 404, "not_found")
+    assert_problem(owner.get(f"{ORDERS}/not-a-uuid"), 404, "not_found")
+
+
+# --- cancel -------------------------------------------------------------------------------------------------------
+
+def test_the_owner_cancels_and_the_stock_returns(customer_client):
+    product = make_product(stock=5)
+    order = order_for(customer_client, product, 2)
+
+    response = customer_client.post(order_url(order["id"], "cancel"))
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "canceled"
+    assert available(product) == 5
+
+
+def test_another_customer_cannot_cancel(client_for):
+    owner, stranger = client_for(), client_for()
+    order = order_for(owner)
+
+    assert_problem(stranger.post(order_url(order["id"], "cancel")), 404, "not_found")
+    assert owner.get(order_url(order["id"])).json()["status"] == "pending"
+
+
+def test_staff_cancel_a_paid_order_which_is_refunded(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+    staff.post(order_url(order["id"], "status"), {"status": "paid"}, format="json")
+
+    response = staff.post(order_url(order["id"], "cancel"))
+
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["payment_status"]) == ("canceled", "refunded")
+
+
+def test_canceling_a_shipped_order_is_409(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+    for status in ("paid", "shipped"):
+        staff.post(order_url(order["id"], "status"), {"status": status}, format="json")
+
+    response = owner.post(order_url(order["id"], "cancel"))
+
+    body = assert_problem(response, 409, "invalid_transition")
+    assert "shipped" in body["detail"]
+    assert owner.get(order_url(order["id"])).json()["status"] == "shipped"
+
+
+def test_canceling_an_unknown_order_is_404(customer_client):
+    assert_problem(customer_client.post(order_url(uuid.uuid4(), "cancel")), 404, "not_found")
+
+
+# --- staff status -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role", [Role.ORDER_STAFF, Role.ADMIN])
+def test_staff_move_an_order_through_fulfilment(client_for, role):
+    owner, staff = client_for(), client_for(role)
+    product = make_product(stock=5)
+    order = order_for(owner, product, 2)
+
+    answers = [staff.post(order_url(order["id"], "status"), {"status": status}, format="json")
+               for status in ("paid", "shipped", "delivered")]
+
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert [a.json()["status"] for a in answers] == ["paid", "shipped", "delivered"]
+    assert answers[0].json()["payment_status"] == "succeeded"
+    assert available(product) == 3
+
+
+def test_an_illegal_status_is_409_and_changes_nothing(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+
+    response = staff.post(order_url(order["id"], "status"), {"status": "delivered"}, format="json")
+
+    body = assert_problem(response, 409, "invalid_transition")
+    assert "pending" in body["detail"]
+    assert "delivered" in body["detail"]
+    assert owner.get(order_url(order["id"])).json()["status"] == "pending"
+
+
+@pytest.mark.parametrize("role", [Role.CUSTOMER, Role.CATALOG_STAFF])
+def test_others_may_not_set_a_status(client_for, role):
+    owner = client_for()
+    order = order_for(owner)
+    caller = owner if role == Role.CUSTOMER else client_for(role)
+
+    response = caller.post(order_url(order["id"], "status"), {"status": "paid"}, format="json")
+
+    assert_problem(response, 403, "permission_denied")
+    assert owner.get(order_url(order["id"])).json()["status"] == "pending"
+
+
+@pytest.mark.parametrize("body", [{}, {"status": "lost"}, {"status": None}])
+def test_a_bad_status_body_is_400(order_staff_client, client_for, body):
+    order = order_for(client_for())
+
+    assert_problem(order_staff_client.post(order_url(order["id"], "status"), body, format="json"),
+                   400, "validation_error")
+
+
+def test_a_status_for_an_unknown_order_is_404(order_staff_client):
+    response = order_staff_client.post(order_url(uuid.uuid4(), "status"), {"status": "paid"}, format="json")
+
+    assert_problem(response, 404, "not_found")
+
+
+def test_the_canceled_status_from_staff_releases_stock(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    product = make_product(stock=5)
+    order = order_for(owner, product, 3)
+
+    response = staff.post(order_url(order["id"], "status"), {"status": OrderStatus.CANCELED}, format="json")
+
+    assert response.json()["status"] == "canceled"
+    assert available(product) == 5
+
+
+# --- schema -------------------------------------------------------------------------------------------------------
+
+def test_the_schema_documents_the_order_endpoints_and_their_problems():
+    generator = SchemaGenerator(patterns=[path("api/v1/", include("apps.gateway.api.orders"))])
+
+    paths = generator.get_schema(request=None, public=True)["paths"]
+
+    checkout = paths[ORDERS]["post"]
+    key = next(p for p in checkout["parameters"] if p["name"] == "Idempotency-Key")
+    assert (key["in"], key["required"]) == ("header", True)
+    assert {"201", "400", "401", "404", "409", "422"} <= set(checkout["responses"])
+    assert "Idempotent-Replayed" in checkout["responses"]["201"]["headers"]
+    assert {"status", "user_id", "page", "page_size"} <= {p["name"] for p in paths[ORDERS]["get"]["parameters"]}
+    assert {"200", "401", "404"} <= set(paths[f"{ORDERS}/{{order_id}}"]["get"]["responses"])
+    assert {"200", "401", "404", "409"} <= set(paths[f"{ORDERS}/{{order_id}}/cancel"]["post"]["responses"])
+    assert {"200", "400", "401", "403", "404", "409"} <= set(
+        paths[f"{ORDERS}/{{order_id}}/status"]["post"]["responses"])

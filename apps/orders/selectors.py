@@ -1,0 +1,45 @@
+"""Order reads. Every read that may return several orders prefetches their lines, so a page costs a constant
+number of queries whatever its size."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from django.db.models import QuerySet
+
+from apps.orders.models import Order
+from ecommerce.errors import NotFound
+
+MAX_PAGE_SIZE = 100
+
+
+def _orders_with_lines() -> QuerySet[Order]:
+    return Order.objects.prefetch_related("lines").order_by("-created_at", "-id")
+
+
+def order_get(*, order_id: UUID, user_id: int | None = None) -> Order:
+    """``user_id`` scopes the read to that owner: another user's order is not found, exactly like a missing one."""
+    orders = _orders_with_lines().filter(pk=order_id)
+    if user_id is not None:
+        orders = orders.filter(user_id=user_id)
+    order = orders.first()
+    if order is None:
+        raise NotFound("Order not found.")
+    return order
+
+
+def order_list(*, user_id: int | None, status: str | None = None, page: int = 1,
+               page_size: int = 20) -> tuple[int, list[Order]]:
+    """Newest first; ``user_id=None`` lists every user's orders. Returns the total count and one page."""
+    orders = _orders_with_lines()
+    if user_id is not None:
+        orders = orders.filter(user_id=user_id)
+    if status:
+        orders = orders.filter(status=status)
+    page = max(1, page)
+    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
+    count = orders.count()
+    offset = (page - 1) * page_size
+    results = list(orders[offset:offset + page_size]) if offset < count else []
+    return count, results
+
