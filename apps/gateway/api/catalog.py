@@ -47,7 +47,8 @@ PRODUCT_FILTER_PARAMETERS = [
     OpenApiParameter("category", int, description="Category id; products of its sub-categories are included."),
     OpenApiParameter("min_price", str, description="Lowest effective price, e.g. 10.00."),
     OpenApiParameter("max_price", str, description="Highest effective price, e.g. 99.99."),
-    OpenApiParameter("in_stock", bool, description="true: only products available to buy now."),
+    OpenApiParameter("in_stock", bool,
+                     description="true: only products available to buy now; false: only those that are not."),
     OpenApiParameter("ordering", str, enum=[o.value for o in ProductOrdering],
                      description="Sort key; price means the effective price. Default: newest first."),
 ]

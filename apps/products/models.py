@@ -1,0 +1,128 @@
+"""Catalog tables: categories, products with their price, discount and stock, and the stock reservations that
+orders hold. The database guards the stock invariant itself (0 <= reserved <= on hand), so no code path, admin form
+or concurrent writer can sell what is not there."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
+from django.db import models
+
+# One definition shared by the GIN expression index and the search query, so PostgreSQL can use the index.
+SEARCH_CONFIG = "english"
+PRODUCT_SEARCH_VECTOR = (
+    SearchVector("name", weight="A", config=SEARCH_CONFIG)
+    + SearchVector("sku", weight="A", config=SEARCH_CONFIG)
+    + SearchVector("description", weight="B", config=SEARCH_CONFIG)
+)
+
+# Search indexes, PostgreSQL only (see apps.products.db): built by migration 0001, not declared in Meta.indexes.
+POSTGRES_ONLY_INDEXES = [
+    GinIndex(PRODUCT_SEARCH_VECTOR, name="products_search_vector_gin"),
+    GinIndex(fields=["name"], name="products_name_trgm_gin", opclasses=["gin_trgm_ops"]),
+]
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=140, unique=True)
+    description = models.TextField(blank=True)
+    # PROTECT: a category with sub-categories cannot vanish and silently orphan or re-home them.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DiscountType(models.TextChoices):
+    NONE = "none", "No discount"
+    PERCENT = "percent", "Percent off"
+    FIXED = "fixed", "Fixed amount off"
+
+
+class Product(models.Model):
+    sku = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=255, unique=True)
+    short_description = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products")
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    discount_type = models.CharField(max_length=16, choices=DiscountType.choices, default=DiscountType.NONE)
+    discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_starts_at = models.DateTimeField(null=True, blank=True)
+    discount_ends_at = models.DateTimeField(null=True, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+    is_active = models.BooleanField(default=True)
+    stock_on_hand = models.PositiveIntegerField(default=0)
+    stock_reserved = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(stock_reserved__gte=0), name="products_reserved_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(stock_reserved__lte=models.F("stock_on_hand")),
+                name="products_reserved_within_on_hand",
+            ),
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="products_price_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(discount_value__gte=0), name="products_discount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(discount_type=DiscountType.PERCENT) | models.Q(discount_value__lte=100),
+                name="products_percent_discount_at_most_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["is_active", "-created_at"], name="products_active_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+    @property
+    def stock_available(self) -> int:
+        return self.stock_on_hand - self.stock_reserved
+
+
+class ReservationStatus(models.TextChoices):
+    RESERVED = "reserved", "Reserved"
+    RELEASED = "released", "Released"
+    COMMITTED = "committed", "Committed"
+
+
+class StockReservation(models.Model):
+    """Stock held for one order line. ``order_id`` belongs to the orders context: a plain UUID, no foreign key.
+    Its existence also marks the product as ordered, which is why a product is never deleted while one exists."""
+
+    order_id = models.UUIDField()
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="reservations")
+    quantity = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.RESERVED)
+    confirmed = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order_id", "product"], name="products_reservation_once_per_order"),
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="products_reservation_quantity_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "confirmed", "created_at"], name="products_reservation_stale_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.product_id} x{self.quantity} ({self.status})"

@@ -1,0 +1,175 @@
+"""Reads: product list filters, search on both backends, ordering by effective price, and constant query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apps.products import selectors
+from apps.products.models import POSTGRES_ONLY_INDEXES
+from ecommerce.contracts.products import ProductFilter
+from ecommerce.errors import NotFound, ValidationFailed
+
+pytestmark = pytest.mark.django_db
+
+
+def listed(**filters) -> list[str]:
+    _, products = selectors.product_page(filters=ProductFilter(**filters), page=1, page_size=100, now=timezone.now())
+    return [p.sku for p in products]
+
+
+def test_default_listing_is_newest_first_and_hides_inactive(make_product):
+    make_product(sku="OLD")
+    make_product(sku="HIDDEN", is_active=False)
+    make_product(sku="NEW")
+    assert listed() == ["NEW", "OLD"]
+    assert listed(include_inactive=True) == ["NEW", "HIDDEN", "OLD"]
+
+
+def test_category_filter_includes_all_sub_categories(make_category, make_product):
+    home = make_category("Home")
+    lighting = make_category("Lighting", parent=home)
+    lamps = make_category("Lamps", parent=lighting)
+    garden = make_category("Garden")
+    make_product(sku="IN-HOME", category=home)
+    make_product(sku="IN-LAMPS", category=lamps)
+    make_product(sku="IN-GARDEN", category=garden)
+    make_product(sku="NO-CATEGORY")
+    assert sorted(listed(category=home.pk)) == ["IN-HOME", "IN-LAMPS"]
+    assert listed(category=lighting.pk) == ["IN-LAMPS"]
+    assert listed(category=999_999) == []
+
+
+def test_subtree_is_read_with_one_query(make_category, django_assert_num_queries):
+    root = make_category()
+    child = make_category(parent=root)
+    grandchild = make_category(parent=child)
+    make_category()
+    with django_assert_num_queries(1):
+        assert selectors.category_subtree_ids(category_id=root.pk) == {root.pk, child.pk, grandchild.pk}
+
+
+def test_price_filters_use_the_effective_price(make_product):
+    now = timezone.now()
+    make_product(sku="PLAIN-20", price="20.00")
+    make_product(sku="SALE-50-TO-15", price="50.00", discount_type="percent", discount_value=Decimal("70"))
+    make_product(sku="EXPIRED-SALE-30", price="30.00", discount_type="fixed", discount_value=Decimal("25"),
+                 discount_ends_at=now - timedelta(days=1))
+    make_product(sku="FUTURE-SALE-8", price="8.00", discount_type="fixed", discount_value=Decimal("5"),
+                 discount_starts_at=now + timedelta(days=1))
+    assert sorted(listed(min_price=Decimal("10"), max_price=Decimal("20"))) == ["PLAIN-20", "SALE-50-TO-15"]
+    assert listed(min_price=Decimal("25")) == ["EXPIRED-SALE-30"]
+    assert listed(max_price=Decimal("8.00")) == ["FUTURE-SALE-8"]
+    assert listed(min_price=Decimal("15.00"), max_price=Decimal("15.00")) == ["SALE-50-TO-15"]
+
+
+def test_min_price_above_max_price_is_invalid():
+    with pytest.raises(ValidationFailed) as error:
+        listed(min_price=Decimal("10"), max_price=Decimal("5"))
+    assert "min_price" in error.value.errors
+
+
+def test_ordering_by_price_uses_the_effective_price(make_product):
+    make_product(sku="B-30", name="Bravo", price="30.00")
+    make_product(sku="A-100-SALE", name="Alpha", price="100.00", discount_type="fixed", discount_value=Decimal("90"))
+    make_product(sku="C-20", name="Charlie", price="20.00")
+    assert listed(ordering="price") == ["A-100-SALE", "C-20", "B-30"]
+    assert listed(ordering="-price") == ["B-30", "C-20", "A-100-SALE"]
+    assert listed(ordering="name") == ["A-100-SALE", "B-30", "C-20"]
+    assert listed(ordering="-name") == ["C-20", "B-30", "A-100-SALE"]
+    assert listed(ordering="created_at") == ["B-30", "A-100-SALE", "C-20"]
+    assert listed(ordering="-created_at") == ["C-20", "A-100-SALE", "B-30"]
+
+
+def test_in_stock_means_something_left_after_reservations(make_product):
+    make_product(sku="FULL", stock=3)
+    make_product(sku="EMPTY", stock=0)
+    reserved = make_product(sku="ALL-RESERVED", stock=2)
+    reserved.stock_reserved = 2
+    reserved.save(update_fields=["stock_reserved"])
+    assert listed(in_stock=True) == ["FULL"]
+    assert sorted(listed(in_stock=False)) == ["ALL-RESERVED", "EMPTY"]
+
+
+def test_search_matches_name_sku_and_description(make_product):
+    make_product("Wireless Headphones", sku="AUD-001")
+    make_product("Desk Lamp", sku="LMP-7", description="Warm light for headphones users")
+    make_product("Garden Hose", sku="GRD-HOSE-1")
+    assert sorted(listed(search="headphones")) == ["AUD-001", "LMP-7"]
+    assert listed(search="GRD-HOSE-1") == ["GRD-HOSE-1"]
+    assert listed(search="  ") == ["GRD-HOSE-1", "LMP-7", "AUD-001"]
+
+
+def test_search_tolerates_a_typo_on_postgresql(postgres_only, make_product):
+    make_product("Wireless Headphones", sku="AUD-001")
+    make_product("Garden Hose", sku="GRD-1")
+    assert listed(search="hedphones") == ["AUD-001"]
+
+
+def test_search_ranks_name_matches_above_description_matches(postgres_only, make_product):
+    make_product("Lamp Shade", sku="SHADE", description="Fits the lamp")
+    make_product("Desk Organizer", sku="ORG", description="Keeps the lamp cable tidy")
+    make_product("Lamp", sku="LAMP", description="A lamp; the best lamp")
+    # created last would come first without ranking; the description-only match must come last
+    assert listed(search="lamp")[-1] == "ORG"
+    assert set(listed(search="lamp")[:2]) == {"LAMP", "SHADE"}
+
+
+def test_search_with_explicit_ordering_keeps_that_ordering(postgres_only, make_product):
+    make_product("Lamp Alpha", sku="A", price="30.00")
+    make_product("Lamp Beta", sku="B", price="10.00")
+    assert listed(search="lamp", ordering="price") == ["B", "A"]
+
+
+def test_search_indexes_exist_on_postgresql(postgres_only):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'products_product'")
+        names = {row[0] for row in cursor.fetchall()}
+        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+        assert cursor.fetchone() == (1,)
+    assert {index.name for index in POSTGRES_ONLY_INDEXES} <= names
+
+
+def test_search_with_punctuation_is_safe(make_product):
+    make_product("Lamp", sku="L1")
+    assert listed(search='"lamp" OR -(foo & !bar):*') is not None
+
+
+def test_page_query_count_does_not_grow_with_page_size(make_product, make_category, django_assert_num_queries):
+    category = make_category()
+    for _ in range(60):
+        make_product(category=category, discount_type="percent", discount_value=Decimal("10"))
+    for page_size in (5, 50):
+        with django_assert_num_queries(2):
+            selectors.product_page(filters=ProductFilter(ordering="price", min_price=Decimal("1")),
+                                   page=1, page_size=page_size, now=timezone.now())
+        with django_assert_num_queries(3):  # plus the category tree
+            count, products = selectors.product_page(filters=ProductFilter(category=category.pk),
+                                                     page=1, page_size=page_size, now=timezone.now())
+        assert (count, len(products)) == (60, page_size)
+
+
+def test_page_beyond_the_end_is_empty_and_bad_bounds_are_invalid(make_product):
+    make_product()
+    count, products = selectors.product_page(filters=ProductFilter(), page=5, page_size=10, now=timezone.now())
+    assert (count, products) == (1, [])
+    with pytest.raises(ValidationFailed):
+        selectors.product_page(filters=ProductFilter(), page=0, page_size=10, now=timezone.now())
+
+
+def test_get_hides_inactive_unless_asked(make_product):
+    product = make_product(is_active=False)
+    with pytest.raises(NotFound):
+        selectors.product_get(product_id=product.pk)
+    assert selectors.product_get(product_id=product.pk, include_inactive=True).pk == product.pk
+
+
+def test_get_many_keeps_order_includes_inactive_and_skips_unknown(make_product, django_assert_num_queries):
+    first, second = make_product(), make_product(is_active=False)
+    with django_assert_num_queries(1):
+        found = selectors.product_get_many(product_ids=[second.pk, 999_999, first.pk, second.pk])
+    assert [p.pk for p in found] == [second.pk, first.pk]
