@@ -38,6 +38,7 @@ lint: install
 	$(BIN)/lint-imports
 
 schema: install
+	mkdir -p var
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
 bench: install
