@@ -54,6 +54,10 @@ class Order(models.Model):
     )
     # How the order was paid when it was not through a payment provider ("manual": staff recorded it by hand).
     payment_method = models.CharField(max_length=32, blank=True)
+    # True while work owed to other contexts after a committed change has not been confirmed done: finishing the
+    # checkout (confirm the reservation, clear the cart lines) or the stock effect of the current status. Set in the
+    # same transaction as the change, cleared once the work succeeded, so a crash in between is resumed by a worker.
+    followup_pending = models.BooleanField(default=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,6 +67,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["user_id", "-created_at"], name="orders_user_newest_idx"),
             models.Index(fields=["status", "created_at"], name="orders_status_created_idx"),
+            models.Index(fields=["updated_at"], name="orders_followup_pending_idx",
+                         condition=Q(followup_pending=True)),
         ]
         constraints = [
             models.CheckConstraint(

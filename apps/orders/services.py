@@ -50,6 +50,8 @@ CENT = Decimal("0.01")
 # An attempt still "in progress" after this long belongs to a process that died; another request may take it over.
 STALE_ATTEMPT_SECONDS = 60
 EXPIRY_BATCH_SIZE = 500
+# Follow-up work younger than this is still being done by the request that made the change.
+FOLLOWUP_GRACE_SECONDS = 30
 MANUAL_PAYMENT = "manual"
 _ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I/L to misread on the phone
 
@@ -314,6 +316,8 @@ def order_checkout_finish(*, order: Order) -> None:
         failed = True
     if failed:
         _enqueue("confirm_checkout", order.id)
+    else:
+        _followup_done(order.id, status=order.status)
 
 
 def order_checkout_finish_by_id(*, order_id: uuid.UUID) -> None:
@@ -325,6 +329,7 @@ def order_checkout_finish_by_id(*, order_id: uuid.UUID) -> None:
         user_id=order.user_id, order_id=str(order.id),
         lines=[CartLineQuantity(product_id=line.product_id, quantity=line.quantity) for line in order.lines.all()],
     )
+    _followup_done(order.id, status=order.status)
 
 
 # --- status machine -----------------------------------------------------------------------------------------------
@@ -353,7 +358,9 @@ def order_transition(*, order_id: uuid.UUID, to_status: str, actor_id: int | Non
             order.payment_method = payment_method
         elif to_status == OrderStatus.CANCELED and from_status == OrderStatus.PAID:
             order.payment_status = PaymentStatus.REFUNDED
-        order.save(update_fields=["status", "payment_status", "payment_method", "updated_at"])
+        if to_status in STOCK_EFFECT_FOR_STATUS:
+            order.followup_pending = True
+        order.save(update_fields=["status", "payment_status", "payment_method", "followup_pending", "updated_at"])
         OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                          actor_id=actor_id, reason=reason)
         record_event(EVENT_FOR_STATUS[to_status], {
@@ -382,6 +389,7 @@ def order_stock_sync(*, order_id: uuid.UUID, status: str, raise_errors: bool = F
             products_service.stock_release(order_id=order_id)
         else:
             products_service.stock_commit(order_id=order_id)
+        _followup_done(order_id, status=status)
     except Exception:
         if raise_errors:
             raise
@@ -406,6 +414,36 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
             continue
         canceled += 1
     return canceled
+
+
+def orders_followups_resume(*, now: datetime | None = None) -> int:
+    """Redo the after-commit work of orders whose process died (or whose calls failed) before it was done.
+
+    Every step is idempotent by order id, so doing it twice is harmless; waiting ``FOLLOWUP_GRACE_SECONDS`` only
+    keeps the sweep from racing requests that are finishing their own work right now. Returns how many orders
+    were brought up to date."""
+    now = now or timezone.now()
+    owed = list(
+        Order.objects.filter(followup_pending=True, updated_at__lt=now - timedelta(seconds=FOLLOWUP_GRACE_SECONDS))
+        .order_by("updated_at").values_list("id", "status")[:EXPIRY_BATCH_SIZE]
+    )
+    resumed = 0
+    for order_id, status in owed:
+        try:
+            if status in STOCK_EFFECT_FOR_STATUS:
+                order_stock_sync(order_id=order_id, status=status, raise_errors=True)
+            else:
+                order_checkout_finish_by_id(order_id=order_id)
+        except Exception:
+            logger.exception("follow-up work of order %s failed again; the next sweep retries", order_id)
+            continue
+        resumed += 1
+    return resumed
+
+
+def _followup_done(order_id: uuid.UUID, *, status: str) -> None:
+    """Only for the status the work was done for: a transition committed meanwhile owes its own work."""
+    Order.objects.filter(pk=order_id, status=status, followup_pending=True).update(followup_pending=False)
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

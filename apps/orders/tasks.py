@@ -33,6 +33,12 @@ def sync_order_stock(order_id: str) -> None:
     services.order_stock_sync(order_id=order.id, status=order.status, raise_errors=True)
 
 
+@shared_task(name="apps.orders.tasks.resume_order_followups")
+def resume_order_followups() -> int:
+    """Beat runs this every minute: after-commit work a crashed process left undone is redone (idempotently)."""
+    return services.orders_followups_resume()
+
+
 @shared_task(name="apps.orders.tasks.purge_expired_checkout_attempts")
 def purge_expired_checkout_attempts() -> int:
     """Idempotency keys live ECOMMERCE_IDEMPOTENCY_TTL_SECONDS; schedule hourly."""

@@ -139,6 +139,7 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {"task": "apps.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
+    "orders-resume-followups": {"task": "apps.orders.tasks.resume_order_followups", "schedule": 60.0},
     "orders-purge-checkout-attempts": {
         "task": "apps.orders.tasks.purge_expired_checkout_attempts", "schedule": 3600.0,
     },

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from apps.orders import services, tasks
 from apps.orders.models import CheckoutAttempt, Order
-from apps.orders.tests.conftest import ContractProxy, available, fail_once
+from apps.orders.tests.conftest import ContractProxy, available, checkout, fail_once, fill_cart
+from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.contracts.products import products_service
 from ecommerce.errors import ServiceUnavailable
@@ -59,3 +60,60 @@ def test_the_purge_task_forgets_keys_older_than_the_ttl(db, settings):
 
     assert tasks.purge_expired_checkout_attempts.delay().get() == 1
     assert not CheckoutAttempt.objects.exists()
+
+
+def test_a_checkout_whose_process_died_after_commit_is_finished_by_the_sweep(shopper, make_product, monkeypatch):
+    # given a checkout that committed its order but died before confirming the reservation and clearing the cart
+    user, address = shopper
+    product = make_product(stock=5)
+    fill_cart(user.id, (product, 2))
+    monkeypatch.setattr(services, "order_checkout_finish", lambda *, order: None)
+    order = checkout(user, address).order
+    monkeypatch.undo()
+    assert Order.objects.get(pk=order.id).followup_pending is True
+    assert carts_service.cart_get(user_id=user.id).total_quantity == 2
+
+    confirmed: list[object] = []
+
+    def confirm(**arguments: object) -> None:
+        confirmed.append(arguments["order_id"])
+        products_service.stock_reservation_confirm(**arguments)
+
+    monkeypatch.setattr(services, "products_service",
+                        ContractProxy(products_service, stock_reservation_confirm=confirm))
+
+    # when the sweep runs after the grace period
+    resumed = services.orders_followups_resume(now=timezone.now() + timedelta(minutes=1))
+
+    # then the reservation is confirmed (so it never lapses), the cart lines are gone and the stock stays reserved
+    assert resumed == 1
+    assert confirmed == [order.id]
+    assert Order.objects.get(pk=order.id).followup_pending is False
+    assert carts_service.cart_get(user_id=user.id).total_quantity == 0
+    assert available(product) == 3
+
+
+def test_a_cancel_whose_process_died_before_releasing_stock_is_released_by_the_sweep(place_order, make_product,
+                                                                                     monkeypatch):
+    # given a cancellation committed without its stock release
+    product = make_product(stock=5)
+    order = place_order(product=product)
+    monkeypatch.setattr(services, "order_stock_sync", lambda **_: None)
+    services.order_cancel(order_id=order.id, user_id=None, actor_id=1)
+    monkeypatch.undo()
+    assert available(product) == 3
+
+    # when the sweep runs (and again: nothing happens twice)
+    first = services.orders_followups_resume(now=timezone.now() + timedelta(minutes=1))
+    second = services.orders_followups_resume(now=timezone.now() + timedelta(minutes=1))
+
+    # then the stock is back exactly once
+    assert (first, second) == (1, 0)
+    assert available(product) == 5
+
+
+def test_the_sweep_leaves_fresh_followups_to_the_request_doing_them(place_order):
+    order = place_order()
+    Order.objects.filter(pk=order.id).update(followup_pending=True)
+
+    assert services.orders_followups_resume() == 0
