@@ -10,9 +10,10 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from apps.products import services
 from apps.products.models import Category, Product, StockReservation
 from apps.products.pricing import effective_price
+from apps.products.services.categories import category_errors
+from apps.products.services.products import PRODUCT_FIELDS, clean_product
 
 
 class CategoryAdminForm(forms.ModelForm):
@@ -25,7 +26,7 @@ class CategoryAdminForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         parent = cleaned.get("parent")
-        errors, _ = services.category_errors(
+        errors, _ = category_errors(
             name=cleaned.get("name", self.instance.name), slug=None, parent_id=parent.pk if parent else None,
             category_id=self.instance.pk, description=cleaned.get("description", ""),
         )
@@ -53,14 +54,14 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = (*services.PRODUCT_FIELDS,)  # stock fields left out: they move only through the stock service
+        fields = (*PRODUCT_FIELDS,)  # stock fields left out: they move only through the stock service
 
     def clean(self) -> dict:
         cleaned = super().clean()
-        values = {field: cleaned.get(field, getattr(self.instance, field, None)) for field in services.PRODUCT_FIELDS}
+        values = {field: cleaned.get(field, getattr(self.instance, field, None)) for field in PRODUCT_FIELDS}
         category = cleaned.get("category")
         values["category"] = category.pk if category else None
-        errors, _ = services.clean_product(values, product_id=self.instance.pk)
+        errors, _ = clean_product(values, product_id=self.instance.pk)
         for field, messages in errors.items():
             target = field if field in self.fields else None
             for message in messages:

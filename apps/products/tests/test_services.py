@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.products import services
 from apps.products.models import Category, Product, ReservationStatus, StockReservation
+from apps.products.services import products as product_services
 from apps.products.tasks import release_stale_reservations
 from ecommerce.contracts.products import CategoryChanges, CategoryInput, ProductChanges, ProductInput
 from ecommerce.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
@@ -152,7 +153,7 @@ def test_lost_sku_race_becomes_a_field_error_not_a_500(make_product, monkeypatch
     def blind_clean(values, **kwargs):
         return real_clean(values, **{**kwargs, "check_unique": False})
 
-    monkeypatch.setattr(services, "clean_product", blind_clean)
+    monkeypatch.setattr(product_services, "clean_product", blind_clean)
     # when the database refuses the insert
     with pytest.raises(ValidationFailed) as error:
         services.product_create(product=product_input(sku="RACE-1"))
@@ -163,7 +164,7 @@ def test_lost_sku_race_becomes_a_field_error_not_a_500(make_product, monkeypatch
 def test_lost_auto_slug_race_is_retried_with_a_new_slug(make_product, monkeypatch):
     make_product("Desk Lamp", sku="FIRST")
     calls = iter(["desk-lamp", "desk-lamp-9"])
-    monkeypatch.setattr(services, "unique_slug", lambda *args, **kwargs: next(calls))
+    monkeypatch.setattr(product_services, "unique_slug", lambda *args, **kwargs: next(calls))
     product = services.product_create(product=product_input(sku="SECOND"))
     assert product.slug == "desk-lamp-9"
 

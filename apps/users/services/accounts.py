@@ -1,0 +1,122 @@
+"""Writes of accounts: registration, login, token refresh and logout, and the admin's user changes and deletion.
+
+Rules guarded here: an e-mail address belongs to one account whatever its case; every new password passes Django's
+validators; a refresh token works once; a deactivation and a deletion kill the user's refresh tokens. Every rule
+breach is a ``ValidationFailed`` naming the field, raised before anything is written."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+
+from apps.users import tokens
+from apps.users.models import User, UserManager
+from apps.users.services import common
+from ecommerce.errors import InvalidCredentials, InvalidToken, ValidationFailed
+from ecommerce.roles import Role
+
+DUPLICATE_EMAIL = "A user with this e-mail address already exists."
+
+
+def user_register(*, email: str, password: str, name: str) -> User:
+    email = UserManager.normalize_email(email)
+    errors: dict[str, list[str]] = {}
+    try:
+        validate_email(email)
+    except DjangoValidationError as error:
+        errors["email"] = list(error.messages)
+    if "email" not in errors and User.objects.filter(email=email).exists():
+        errors["email"] = [DUPLICATE_EMAIL]
+    if name_errors := common.name_errors(name):
+        errors["name"] = name_errors
+    if password_errors := common.password_errors(password, User(email=email, name=(name or "").strip())):
+        errors["password"] = password_errors
+    if errors:
+        raise ValidationFailed(errors=errors)
+    try:
+        with transaction.atomic():
+            return User.objects.create_user(email, password, name=name.strip())
+    except (IntegrityError, DjangoValidationError) as error:
+        # Another registration with the same address won the race since the check above.
+        raise ValidationFailed(errors={"email": [DUPLICATE_EMAIL]}) from error
+
+
+def auth_login(*, email: str, password: str) -> tuple[User, tokens.IssuedTokens]:
+    user = authenticate(None, email=email, password=password)
+    if user is None:  # unknown e-mail, wrong password and inactive account look the same
+        raise InvalidCredentials("No active account with these credentials.")
+    update_last_login(None, user)
+    return user, tokens.issue_tokens(user)
+
+
+def auth_refresh(*, refresh: str) -> tokens.IssuedTokens:
+    try:
+        token = tokens.read_refresh(refresh)
+    except TokenError as error:
+        raise InvalidToken("The refresh token is invalid or expired.") from error
+    with transaction.atomic():
+        user = User.objects.filter(pk=tokens.token_user_id(token), is_active=True).first()
+        if user is None:
+            raise InvalidToken("The refresh token's user is gone or inactive.")
+        if not tokens.consume(token):
+            raise InvalidToken("The refresh token has already been used.")
+        # A fresh read of the user means the new pair carries the role as it is now.
+        return tokens.issue_tokens(user)
+
+
+def auth_logout(*, user_id: int, refresh: str) -> None:
+    try:
+        token = tokens.read_refresh(refresh)
+    except TokenError as error:
+        raise InvalidToken("The refresh token is invalid or expired.") from error
+    if tokens.token_user_id(token) != user_id:
+        raise InvalidToken("The refresh token does not belong to this user.")
+    with transaction.atomic():
+        tokens.consume(token)  # already blacklisted is fine: logging out twice is harmless
+
+
+def user_update(*, user_id: int, changes: dict[str, Any]) -> User:
+    """Applies only the given keys among ``name``, ``role`` and ``is_active``."""
+    with transaction.atomic():
+        user = common.locked_user(user_id)
+        errors: dict[str, list[str]] = {}
+        if "name" in changes and (name_errors := common.name_errors(changes["name"])):
+            errors["name"] = name_errors
+        if "role" in changes and changes["role"] not in set(Role):
+            errors["role"] = [common.NOT_NULL if changes["role"] is None else "Not a valid role."]
+        if "is_active" in changes and not isinstance(changes["is_active"], bool):
+            errors["is_active"] = [common.NOT_NULL if changes["is_active"] is None else "Must be true or false."]
+        if errors:
+            raise ValidationFailed(errors=errors)
+
+        updated: list[str] = []
+        if "name" in changes:
+            user.name = changes["name"].strip()
+            updated.append("name")
+        if "role" in changes:
+            user.role = Role(changes["role"])
+            updated.append("role")
+        deactivated = False
+        if "is_active" in changes:
+            deactivated = user.is_active and not changes["is_active"]
+            user.is_active = changes["is_active"]
+            updated.append("is_active")
+        if updated:
+            user.save(update_fields=updated)
+        if deactivated:
+            tokens.blacklist_all_for_user(user.pk)
+        return user
+
+
+def user_delete(*, user_id: int) -> None:
+    with transaction.atomic():
+        user = common.locked_user(user_id)
+        # Outstanding tokens outlive the user (their foreign key is nulled), so kill them while we know whose they are.
+        tokens.blacklist_all_for_user(user.pk)
+        user.delete()
