@@ -9,8 +9,7 @@ from django.db.models import QuerySet
 
 from apps.orders.models import Order
 from ecommerce.errors import NotFound
-
-MAX_PAGE_SIZE = 100
+from ecommerce.paging import paginate
 
 
 def _orders_with_lines() -> QuerySet[Order]:
@@ -36,10 +35,5 @@ def order_list(*, user_id: int | None, status: str | None = None, page: int = 1,
         orders = orders.filter(user_id=user_id)
     if status:
         orders = orders.filter(status=status)
-    page = max(1, page)
-    page_size = min(max(1, page_size), MAX_PAGE_SIZE)
-    count = orders.count()
-    offset = (page - 1) * page_size
-    results = list(orders[offset:offset + page_size]) if offset < count else []
-    return count, results
+    return paginate(orders, page=page, page_size=page_size)
 

@@ -16,8 +16,7 @@ from apps.products.models import PRODUCT_SEARCH_VECTOR, SEARCH_CONFIG, Category,
 from apps.products.pricing import effective_price_expression
 from ecommerce.contracts.products import ProductFilter, ProductOrdering
 from ecommerce.errors import NotFound, ValidationFailed
-
-MAX_PAGE_SIZE = 100
+from ecommerce.paging import paginate
 
 _ORDERINGS: dict[ProductOrdering, tuple[str, ...]] = {
     ProductOrdering.PRICE: ("effective_price_sql", "id"),
@@ -30,25 +29,10 @@ _ORDERINGS: dict[ProductOrdering, tuple[str, ...]] = {
 DEFAULT_ORDERING = ("-created_at", "id")
 
 
-def page_bounds(*, page: int, page_size: int) -> tuple[int, int]:
-    errors: dict[str, list[str]] = {}
-    if page < 1:
-        errors["page"] = ["Ensure this value is greater than or equal to 1."]
-    if page_size < 1:
-        errors["page_size"] = ["Ensure this value is greater than or equal to 1."]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    page_size = min(page_size, MAX_PAGE_SIZE)
-    offset = (page - 1) * page_size
-    return offset, offset + page_size
-
-
 # --- categories -----------------------------------------------------------------------------------------------------
 
 def category_page(*, page: int, page_size: int) -> tuple[int, list[Category]]:
-    start, stop = page_bounds(page=page, page_size=page_size)
-    categories = Category.objects.order_by("name", "id")
-    return categories.count(), list(categories[start:stop])
+    return paginate(Category.objects.order_by("name", "id"), page=page, page_size=page_size)
 
 
 def category_get(*, category_id: int) -> Category:
@@ -121,11 +105,9 @@ def product_queryset(*, filters: ProductFilter, now: datetime) -> QuerySet[Produ
 
 
 def product_page(*, filters: ProductFilter, page: int, page_size: int, now: datetime) -> tuple[int, list[Product]]:
-    start, stop = page_bounds(page=page, page_size=page_size)
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
         raise ValidationFailed(errors={"min_price": ["Must not be greater than max_price."]})
-    products = product_queryset(filters=filters, now=now)
-    return products.count(), list(products[start:stop])
+    return paginate(product_queryset(filters=filters, now=now), page=page, page_size=page_size)
 
 
 def product_get(*, product_id: int, include_inactive: bool = False) -> Product:

@@ -6,22 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.users.models import Address, User
-from ecommerce.errors import NotFound, ValidationFailed
-
-MAX_PAGE_SIZE = 100
-
-
-def _page_slice(*, page: int, page_size: int) -> slice:
-    errors = {}
-    if page < 1:
-        errors["page"] = ["Must be 1 or more."]
-    if page_size < 1:
-        errors["page_size"] = ["Must be 1 or more."]
-    if errors:
-        raise ValidationFailed(errors=errors)
-    page_size = min(page_size, MAX_PAGE_SIZE)
-    start = (page - 1) * page_size
-    return slice(start, start + page_size)
+from ecommerce.errors import NotFound
+from ecommerce.paging import paginate
 
 
 def user_get(*, user_id: int) -> User:
@@ -36,8 +22,8 @@ def user_list(*, search: str = "", page: int = 1, page_size: int = 20) -> tuple[
     search = search.strip()
     if search:
         users = users.filter(Q(email__icontains=search) | Q(name__icontains=search))
-    window = _page_slice(page=page, page_size=page_size)
-    return list(users[window]), users.count()
+    count, page_of_users = paginate(users, page=page, page_size=page_size)
+    return page_of_users, count
 
 
 def address_get(*, user_id: int, address_id: int) -> Address:
@@ -49,5 +35,5 @@ def address_get(*, user_id: int, address_id: int) -> Address:
 
 def address_list(*, user_id: int, page: int = 1, page_size: int = 20) -> tuple[list[Address], int]:
     addresses = Address.objects.filter(user_id=user_id).order_by("id")
-    window = _page_slice(page=page, page_size=page_size)
-    return list(addresses[window]), addresses.count()
+    count, page_of_addresses = paginate(addresses, page=page, page_size=page_size)
+    return page_of_addresses, count

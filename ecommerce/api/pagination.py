@@ -10,8 +10,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+from ecommerce.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 PAGE_PARAMETERS = [
     OpenApiParameter("page", int, description="Page number, from 1."),
