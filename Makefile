@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: install run migrate seed test test-loopback lint schema bench clean
+.PHONY: install run migrate seed test test-loopback test-e2e lint schema bench split split-down clean
 
 $(BIN)/.installed: requirements/base.txt requirements/production.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,19 @@ test: install
 
 # The same suite with every contract call forced through serialisation, signing and the internal endpoint.
 test-loopback: install
-	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest
+	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest --ignore=tests/e2e
+
+# Split deployment on loopback (gateway :18000, users :18001, products :18002, carts :18003, orders :18004), each
+# domain role on its own PostgreSQL database, migrated and seeded. Ctrl-C (or `make split-down`) stops it.
+split: install
+	$(BIN)/python scripts/split.py up --products $(DEMO_PRODUCTS)
+
+split-down:
+	$(BIN)/python scripts/split.py down
+
+# The end-to-end API suite against real server processes: the monolith and the split deployment.
+test-e2e: install
+	$(BIN)/pytest tests/e2e
 
 lint: install
 	$(BIN)/ruff check .

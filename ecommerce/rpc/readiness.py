@@ -53,6 +53,9 @@ def _run(name: str, check: Callable[[], None]) -> str:
     except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the name says where
         logger.warning("readiness check %s failed: %s", name, type(error).__name__)
         return "unavailable"
+    finally:
+        # Checks run in short-lived pool threads: whatever connection one opened must not outlive it.
+        connections.close_all()
     return "ok"
 
 

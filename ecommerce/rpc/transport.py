@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import httpx
 import pybreaker
 from django.conf import settings
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
 from ecommerce.errors import ServiceTimeout, ServiceUnavailable
 from ecommerce.logging import current_request_id
@@ -85,7 +85,8 @@ class HttpTransport:
     def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
         path = rpc_path(service, method)
         retrying = Retrying(
-            stop=stop_after_attempt(3),
+            # Retries share the one timeout budget, so a caller waits at most about one timeout, never three.
+            stop=stop_after_attempt(3) | stop_after_delay(settings.ECOMMERCE_RPC_TIMEOUT_SECONDS),
             wait=wait_exponential(multiplier=0.05, max=0.5),
             retry=retry_if_exception(_is_safe_to_retry(idempotent)),
             reraise=True,

@@ -1,0 +1,301 @@
+"""The end-to-end suite drives the shop over HTTP only, against real server processes, in both deployment modes.
+
+- ``ECOMMERCE_E2E_BASE_URL=http://127.0.0.1:PORT``: run the API journeys against that server (started by you;
+  staff journeys need ``ECOMMERCE_E2E_PASSWORD``, the demo users' password, and admin journeys
+  ``ECOMMERCE_E2E_ADMIN_EMAIL``/``ECOMMERCE_E2E_ADMIN_PASSWORD``).
+- Otherwise the suite starts the servers itself on free loopback ports: the monolith (one gunicorn, database
+  ``ecommerce_e2e_monolith``) and the split deployment (five gunicorns, databases ``ecommerce_e2e_split_<role>``, so
+  a running ``make split`` on ``ecommerce_split_<role>`` is left alone), each
+  freshly created, migrated and seeded, and runs every journey against both (``ECOMMERCE_E2E_MODES=split`` to pick
+  one). The split-only fault tests kill, freeze and restart roles of that deployment. This needs PostgreSQL
+  (``ECOMMERCE_E2E_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432``); without it the suite is skipped
+  with the reason shown, or fails when ``ECOMMERCE_REQUIRE_SERVICES=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from scripts.deployment import Deployment, free_port
+
+BASE_URL = os.environ.get("ECOMMERCE_E2E_BASE_URL", "").rstrip("/")
+POSTGRES_URL = os.environ.get("ECOMMERCE_E2E_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
+MODES = [m for m in os.environ.get("ECOMMERCE_E2E_MODES", "monolith,split").split(",") if m]
+
+DEMO_PASSWORD = "Demo-Passw0rd-e2e-42"
+ADMIN_EMAIL = "admin@example.com"
+# Every contract call the gateway makes gives up after this (per attempt); the fault tests hold answers to it.
+RPC_TIMEOUT_SECONDS = 2.0
+# Enough per attempt for the slowest legitimate call (argon2 sign-in on a busy two-core machine).
+SERVER_ENV = {
+    "ECOMMERCE_RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
+    "ECOMMERCE_THROTTLE_ANON": "100000/min",
+    "ECOMMERCE_THROTTLE_USER": "100000/min",
+    "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT": "5/15min",
+    "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP": "100000/15min",
+    "DJANGO_LOG_LEVEL": "WARNING",
+    "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+}
+_NOT_INHERITED = ("REDIS_URL", "CELERY_BROKER_URL")
+
+
+@dataclass
+class Shop:
+    """A running shop as the tests see it: where its public API is, the demo staff password, and (when the suite
+    started it) the deployment, so split-only tests can reach roles and kill or restart them."""
+
+    mode: str
+    base_url: str
+    demo_password: str | None
+    admin_email: str | None
+    admin_password: str | None
+    deployment: Deployment | None = None
+    _tokens: dict[str, str] = field(default_factory=dict)
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=f"{self.base_url}/api/v1", headers=headers, timeout=30.0)
+
+    def login(self, email: str, password: str) -> str:
+        with self.client() as anonymous:
+            response = anonymous.post("/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.text
+        return response.json()["access"]
+
+    def staff_token(self, email: str) -> str:
+        if self.demo_password is None:
+            pytest.skip("set ECOMMERCE_E2E_PASSWORD (the demo users' password) for staff journeys")
+        if email not in self._tokens:
+            self._tokens[email] = self.login(email, self.demo_password)
+        return self._tokens[email]
+
+    def admin_token(self) -> str:
+        if not (self.admin_email and self.admin_password):
+            pytest.skip("set ECOMMERCE_E2E_ADMIN_EMAIL and ECOMMERCE_E2E_ADMIN_PASSWORD for admin journeys")
+        if "admin" not in self._tokens:
+            self._tokens["admin"] = self.login(self.admin_email, self.admin_password)
+        return self._tokens["admin"]
+
+
+def _postgres_unreachable_reason() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES_URL}/postgres", connect_timeout=3):
+            return None
+    except Exception as error:  # noqa: BLE001 - any failure means the suite cannot start its servers
+        return f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(error).__name__})"
+
+
+def _start(mode: str, tmp_dir: Any) -> Deployment:
+    taken: list[int] = []
+
+    def port() -> int:
+        taken.append(free_port(taken=taken))
+        return taken[-1]
+
+    env = {**SERVER_ENV, **{name: "" for name in _NOT_INHERITED}}
+    options: dict[str, Any] = {"postgres_url": POSTGRES_URL, "env": env, "workers": 1, "threads": 4,
+                               "log_dir": tmp_dir}
+    if mode == "split":
+        ports = {role: port() for role in ("gateway", "users", "products", "carts", "orders")}
+        deployment = Deployment.split(ports=ports, database_prefix="ecommerce_e2e_split_", **options)
+    else:
+        deployment = Deployment.monolith(port=port(), **options)
+    deployment.create_databases(fresh=True)
+    deployment.migrate()
+    try:
+        deployment.start_all(timeout=90)
+        deployment.seed(products=24, password=DEMO_PASSWORD)
+        deployment.create_superuser(email=ADMIN_EMAIL, password=DEMO_PASSWORD, name="E2E Admin")
+    except BaseException:
+        deployment.stop_all()
+        raise
+    return deployment
+
+
+class _Deployments:
+    """Started lazily, once per session each, and all stopped at the end of the session."""
+
+    def __init__(self, tmp_factory: pytest.TempPathFactory) -> None:
+        self.tmp_factory = tmp_factory
+        self.started: dict[str, Deployment] = {}
+        self.failed: dict[str, str] = {}
+
+    def get(self, mode: str) -> Deployment:
+        if mode in self.failed:
+            pytest.fail(f"the {mode} deployment did not start: {self.failed[mode]}")
+        if mode not in self.started:
+            try:
+                self.started[mode] = _start(mode, self.tmp_factory.mktemp(f"e2e-{mode}"))
+            except Exception as error:
+                self.failed[mode] = str(error)[-3000:]
+                raise
+        return self.started[mode]
+
+    def stop_all(self) -> None:
+        for deployment in self.started.values():
+            deployment.stop_all()
+
+
+@pytest.fixture(scope="session")
+def _deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Deployments]:
+    if not BASE_URL:
+        reason = _postgres_unreachable_reason()
+        if reason:
+            if REQUIRE_SERVICES:
+                pytest.fail(f"ECOMMERCE_REQUIRE_SERVICES=1 but {reason}")
+            pytest.skip(f"end-to-end suite needs ECOMMERCE_E2E_BASE_URL or a reachable PostgreSQL: {reason}")
+    registry = _Deployments(tmp_path_factory)
+    yield registry
+    registry.stop_all()
+
+
+def _shop_for(mode: str, registry: _Deployments) -> Shop:
+    if mode == "external":
+        return Shop(mode=mode, base_url=BASE_URL, demo_password=os.environ.get("ECOMMERCE_E2E_PASSWORD"),
+                    admin_email=os.environ.get("ECOMMERCE_E2E_ADMIN_EMAIL"),
+                    admin_password=os.environ.get("ECOMMERCE_E2E_ADMIN_PASSWORD"))
+    deployment = registry.get(mode)
+    return Shop(mode=mode, base_url=deployment.url(), demo_password=DEMO_PASSWORD, admin_email=ADMIN_EMAIL,
+                admin_password=DEMO_PASSWORD, deployment=deployment)
+
+
+_shops: dict[str, Shop] = {}
+
+
+@pytest.fixture(scope="session", params=["external"] if BASE_URL else MODES)
+def shop(request: pytest.FixtureRequest, _deployments: _Deployments) -> Shop:
+    """The public API under test, once per deployment mode."""
+    if request.param not in _shops:
+        _shops[request.param] = _shop_for(request.param, _deployments)
+    return _shops[request.param]
+
+
+@pytest.fixture(scope="session")
+def split_shop(_deployments: _Deployments) -> Shop:
+    """The split deployment started by the suite (the fault tests need to own its processes)."""
+    if BASE_URL:
+        pytest.skip("fault tests start their own split deployment; unset ECOMMERCE_E2E_BASE_URL to run them")
+    if "split" not in _shops:
+        _shops["split"] = _shop_for("split", _deployments)
+    return _shops["split"]
+
+
+# --- helpers the journeys share -----------------------------------------------------------------------------------
+def unique_email(prefix: str = "e2e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}@example.com"
+
+
+USER_PASSWORD = "Sturdy-Passphrase-2026!"
+
+
+@dataclass
+class Customer:
+    id: int
+    email: str
+    token: str
+    api: httpx.Client
+
+
+@pytest.fixture
+def new_customer(shop: Shop) -> Iterator[Callable[[], Customer]]:
+    clients: list[httpx.Client] = []
+
+    def make() -> Customer:
+        email = unique_email()
+        with shop.client() as anonymous:
+            registered = anonymous.post("/auth/register", json={"email": email, "password": USER_PASSWORD,
+                                                                "name": "E2E Customer"})
+        assert registered.status_code == 201, registered.text
+        token = shop.login(email, USER_PASSWORD)
+        client = shop.client(token)
+        clients.append(client)
+        return Customer(id=registered.json()["id"], email=email, token=token, api=client)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def customer(new_customer: Callable[[], Customer]) -> Customer:
+    return new_customer()
+
+
+@pytest.fixture
+def catalog_staff(shop: Shop) -> Iterator[httpx.Client]:
+    with shop.client(shop.staff_token("catalog@example.com")) as client:
+        yield client
+
+
+@pytest.fixture
+def order_staff(shop: Shop) -> Iterator[httpx.Client]:
+    with shop.client(shop.staff_token("orders@example.com")) as client:
+        yield client
+
+
+@pytest.fixture
+def admin(shop: Shop) -> Iterator[httpx.Client]:
+    with shop.client(shop.admin_token()) as client:
+        yield client
+
+
+@pytest.fixture
+def anonymous(shop: Shop) -> Iterator[httpx.Client]:
+    with shop.client() as client:
+        yield client
+
+
+@pytest.fixture
+def make_product(catalog_staff: httpx.Client) -> Callable[..., dict[str, Any]]:
+    def make(*, price: str = "20.00", stock: int = 10, **fields: Any) -> dict[str, Any]:
+        sku = f"E2E-{uuid.uuid4().hex[:10].upper()}"
+        body = {"sku": sku, "name": f"E2E product {sku}", "price": price, "stock": stock, **fields}
+        response = catalog_staff.post("/products", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
+
+
+@pytest.fixture
+def address_of() -> Callable[[Customer], int]:
+    def make(customer: Customer) -> int:
+        response = customer.api.post("/users/me/addresses", json={
+            "full_name": "Ann Example", "street": "1 Main St", "city": "Springfield", "state": "IL",
+            "zip_code": "62701", "country": "US", "phone": "+15550100", "is_default": True,
+        })
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    return make
+
+
+def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
+    body = response.json()
+    assert {"type", "title", "status", "detail", "code"} <= set(body), body
+    assert body["status"] == status
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def eventually(check: Callable[[], bool], *, timeout: float, interval: float = 0.25) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(interval)
+    return check()

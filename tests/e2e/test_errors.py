@@ -1,0 +1,45 @@
+"""Conventions every answer keeps, in both modes: problem details, request ids, no internals in errors, health."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Shop, assert_problem
+
+pytestmark = pytest.mark.e2e
+
+
+def test_unknown_paths_and_bad_tokens_are_problem_details(shop: Shop, anonymous: httpx.Client) -> None:
+    with shop.client("not-a-jwt") as forged:
+        bad_token = forged.get("/users/me")
+
+    assert_problem(anonymous.get("/no-such-thing"), 404, "not_found")
+    assert_problem(anonymous.get("/users/me"), 401, "not_authenticated")
+    assert_problem(bad_token, 401)
+    assert_problem(anonymous.post("/auth/login", content=b"{not json", headers={"Content-Type": "application/json"}),
+                   400)
+
+
+def test_request_id_is_echoed_or_made(anonymous: httpx.Client) -> None:
+    echoed = anonymous.get("/products", headers={"X-Request-ID": "e2e-request-42"})
+    made = anonymous.get("/products")
+
+    assert echoed.headers["X-Request-ID"] == "e2e-request-42"
+    assert len(made.headers["X-Request-ID"]) >= 32
+
+
+def test_health_readiness_schema_and_docs(shop: Shop) -> None:
+    with httpx.Client(base_url=shop.base_url, timeout=10) as root:
+        assert root.get("/healthz").status_code == 200
+        ready = root.get("/readyz")
+        schema = root.get("/api/schema/")
+        docs = root.get("/api/docs/")
+        metrics = root.get("/metrics")
+
+    assert ready.status_code == 200, ready.text
+    assert schema.status_code == 200
+    assert b"/api/v1/orders" in schema.content
+    assert b"/internal" not in schema.content
+    assert docs.status_code == 200
+    assert metrics.status_code == 200
