@@ -48,6 +48,9 @@ test-e2e: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/hadolint docker/Dockerfile
+	$(BIN)/kubernetes-validate --quiet k8s/*.yaml
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker/compose.monolith.yml docker/compose.split.yml
 
 schema: install
 	mkdir -p var
