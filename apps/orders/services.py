@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.orders import selectors
-from apps.orders.models import CheckoutAttempt, Order, OrderLine, OrderStatusChange, PaymentStatus
+from apps.orders.models import MONEY, CheckoutAttempt, Order, OrderLine, OrderStatusChange, PaymentStatus
 from apps.orders.state import EVENT_FOR_STATUS, STOCK_EFFECT_FOR_STATUS, StockEffect, ensure_transition
 from ecommerce.contracts.carts import CartLineQuantity, carts_service
 from ecommerce.contracts.orders import OrderStatus
@@ -47,6 +47,8 @@ from ecommerce.events.outbox import record_event
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
+# The largest amount an order's money columns hold; the total is the largest amount of an order.
+ORDER_AMOUNT_MAX = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
 # An attempt still "in progress" after this long belongs to a process that died; another request may take it over.
 STALE_ATTEMPT_SECONDS = 60
 EXPIRY_BATCH_SIZE = 500
@@ -199,6 +201,7 @@ def order_checkout(*, user_id: int, address_id: int, idempotency_key: str,
     try:
         address = users_service.address_get(user_id=user_id, address_id=address_id)
         lines = _priced_cart_lines(user_id=user_id)
+        _ensure_order_amounts_fit(lines)
         stock_lines = [StockLine(product_id=line.product_id, quantity=line.quantity) for line in lines]
         reservation_requested = True
         products_service.stock_reserve(order_id=claim.order_id, lines=stock_lines)
@@ -241,6 +244,15 @@ def _priced_cart_lines(*, user_id: int) -> list[PricedLine]:
                    unit_price=money(products[product_id].effective_price), quantity=quantity)
         for product_id, quantity in sorted(quantities.items())
     ]
+
+
+def _ensure_order_amounts_fit(lines: list[PricedLine]) -> None:
+    """A cart of dear products in large quantities can add up to more than an order can record; it is refused
+    before any stock is reserved, rather than failing in the database after."""
+    subtotal = money(sum((line.line_total for line in lines), Decimal(0)))
+    if subtotal + shipping_cost_for(subtotal) > ORDER_AMOUNT_MAX:
+        message = f"The order total would exceed {ORDER_AMOUNT_MAX}; order fewer items."
+        raise ValidationFailed(message, errors={"cart": [message]})
 
 
 def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lines: list[PricedLine]) -> Order:

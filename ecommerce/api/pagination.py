@@ -12,10 +12,12 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ecommerce.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
+# The minimum is in the schema because a value below it is a 400: clients and fuzzers must know it is invalid.
 PAGE_PARAMETERS = [
-    OpenApiParameter("page", int, description="Page number, from 1."),
+    OpenApiParameter("page", {"type": "integer", "minimum": 1}, description="Page number, from 1."),
     OpenApiParameter(
-        "page_size", int, description=f"Items per page (default {DEFAULT_PAGE_SIZE}, max {MAX_PAGE_SIZE})."
+        "page_size", {"type": "integer", "minimum": 1},
+        description=f"Items per page (default {DEFAULT_PAGE_SIZE}; a larger size is capped at {MAX_PAGE_SIZE}).",
     ),
 ]
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-MONEY = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": True}
+# No digit limit: line totals and the subtotal are computed (price x quantity, summed), never stored, so a cart of
+# the dearest products in the largest quantities must still render; checkout refuses what an order cannot hold.
+MONEY = {"max_digits": None, "decimal_places": 2, "coerce_to_string": True}
 
 
 class CartItemAddInputSerializer(serializers.Serializer):

@@ -41,10 +41,12 @@ CATALOG_TAG = ["catalog"]
 PaginatedCategories = paginated_serializer(CategoryOutputSerializer, "PaginatedCategoryList")
 PaginatedProducts = paginated_serializer(ProductOutputSerializer, "PaginatedProductList")
 
+POSITIVE_ID = {"type": "integer", "minimum": 1}
 PRODUCT_FILTER_PARAMETERS = [
     OpenApiParameter("search", str, description="Words to find in name, sku and description (typos tolerated on "
                                                 "PostgreSQL); results ranked by relevance unless ordered."),
-    OpenApiParameter("category", int, description="Category id; products of its sub-categories are included."),
+    OpenApiParameter("category", POSITIVE_ID,
+                     description="Category id; products of its sub-categories are included."),
     OpenApiParameter("min_price", str, description="Lowest effective price, e.g. 10.00."),
     OpenApiParameter("max_price", str, description="Highest effective price, e.g. 99.99."),
     OpenApiParameter("in_stock", bool,

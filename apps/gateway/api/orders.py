@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.gateway.api.orders_serializers import (
+    IDEMPOTENCY_KEY_MAX_LENGTH,
     STATUS_CHOICES,
     CheckoutInputSerializer,
     IdempotencyKeyHeaderSerializer,
@@ -36,7 +37,8 @@ IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 
 IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    IDEMPOTENCY_KEY_HEADER, str, OpenApiParameter.HEADER, required=True,
+    IDEMPOTENCY_KEY_HEADER, {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX_LENGTH},
+    OpenApiParameter.HEADER, required=True,
     description="Unique per checkout attempt (at most 255 characters), kept 24 h. The same key with the same body "
     "replays the first answer; with another body: 422 `idempotency_conflict`; while the first request runs: 409.",
 )
@@ -66,7 +68,7 @@ def request_fingerprint(request: Request) -> str:
 
 class OrdersView(APIView):
     permission_classes = [IsAuthenticatedPrincipal]
-    problem_statuses = {"POST": [404, 409, 422]}
+    problem_statuses = {"GET": [400, 404], "POST": [404, 409, 422]}  # GET: bad filters or paging; a page past the end
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -80,7 +82,8 @@ class OrdersView(APIView):
         tags=["orders"],
         parameters=[
             OpenApiParameter("status", str, enum=STATUS_CHOICES, description="Only orders in this status."),
-            OpenApiParameter("user_id", int, description="order_staff and admin only: one user's orders. Ignored "
+            OpenApiParameter("user_id", {"type": "integer", "minimum": 1},
+                             description="order_staff and admin only: one user's orders. Ignored "
                              "for customers, who always see their own."),
             *PAGE_PARAMETERS,
         ],

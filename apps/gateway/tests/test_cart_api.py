@@ -47,6 +47,26 @@ def assert_problem(response, status: int, code: str) -> dict:
     return body
 
 
+# --- large amounts -----------------------------------------------------------------------------------------------
+
+def test_the_dearest_product_in_the_largest_quantity_still_renders(customer_client):
+    # given the dearest price the catalog allows (found by fuzzing: such a cart answered 500 on every request)
+    dear = make_product(price="9999999999.99", stock=2000)
+
+    # when the user adds the largest quantity a line may hold, twice over two lines, and reads the cart
+    added = customer_client.post(ITEMS, {"product_id": dear.id, "quantity": 1000}, format="json")
+    second = make_product(price="9999999999.99", stock=2000)
+    customer_client.post(ITEMS, {"product_id": second.id, "quantity": 1000}, format="json")
+    response = customer_client.get(CART)
+
+    # then every answer is the cart, with exact two-place amounts
+    assert added.status_code == 201, added.content
+    assert added.json()["subtotal"] == "9999999999990.00"
+    assert response.status_code == 200, response.content
+    assert [line["line_total"] for line in response.json()["items"]] == ["9999999999990.00"] * 2
+    assert response.json()["subtotal"] == "19999999999980.00"
+
+
 # --- authentication ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("method", "path"), [

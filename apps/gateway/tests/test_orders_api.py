@@ -451,3 +451,23 @@ def test_the_schema_documents_the_order_endpoints_and_their_problems():
     assert {"200", "401", "404", "409"} <= set(paths[f"{ORDERS}/{{order_id}}/cancel"]["post"]["responses"])
     assert {"200", "400", "401", "403", "404", "409"} <= set(
         paths[f"{ORDERS}/{{order_id}}/status"]["post"]["responses"])
+
+
+def test_the_schema_says_which_list_parameters_are_invalid_and_what_the_list_answers_then(customer_client):
+    # given the documented orders list (found by fuzzing: page=0 and a page past the end answered undocumented codes)
+    generator = SchemaGenerator(patterns=[path("api/v1/", include("apps.gateway.api.orders"))])
+    list_operation = generator.get_schema(request=None, public=True)["paths"][ORDERS]["get"]
+    parameters = {parameter["name"]: parameter["schema"] for parameter in list_operation["parameters"]}
+
+    # then the bounds the server enforces are in the schema
+    assert parameters["page"] == {"type": "integer", "minimum": 1}
+    assert parameters["page_size"] == {"type": "integer", "minimum": 1}
+    assert parameters["user_id"] == {"type": "integer", "minimum": 1}
+    checkout_headers = {parameter["name"]: parameter["schema"]
+                        for parameter in generator.get_schema(request=None, public=True)["paths"][ORDERS]["post"]
+                        ["parameters"] if parameter["in"] == "header"}
+    assert checkout_headers["Idempotency-Key"] == {"type": "string", "minLength": 1, "maxLength": 255}
+    # and so are the answers to a value outside them and to a page past the end, which the server really gives
+    assert {"200", "400", "401", "404"} <= set(list_operation["responses"])
+    assert customer_client.get(ORDERS, {"page": 0}).status_code == 400
+    assert customer_client.get(ORDERS, {"page": 2}).status_code == 404

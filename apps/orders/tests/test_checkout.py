@@ -128,6 +128,36 @@ def test_empty_cart_is_refused_and_the_refusal_is_replayed(shopper):
     assert "replayed" not in refused.value.extra
 
 
+def test_a_total_too_large_for_an_order_is_refused_before_anything_is_reserved(shopper, make_product):
+    # given a cart whose total exceeds what an order can record (found by fuzzing: it was a database error, a 500)
+    user, address = shopper
+    dear = make_product(price="9999999999.99", stock=5)
+    fill_cart(user.id, (dear, 2))
+
+    # when the user checks out
+    with pytest.raises(ValidationFailed) as refused:
+        checkout(user, address, key="too-dear")
+
+    # then it is a validation error naming the cart, and nothing was written or reserved
+    assert list(refused.value.errors) == ["cart"]
+    assert "9999999999.99" in refused.value.errors["cart"][0]
+    assert not Order.objects.exists()
+    assert available(dear) == 5
+    assert {line.product_id: line.quantity for line in carts_service.cart_get(user_id=user.id).items} == {dear.id: 2}
+    assert not OutboxEvent.objects.filter(type="order.created").exists()
+
+
+def test_the_largest_total_an_order_holds_is_accepted(shopper, make_product):
+    # given a cart whose total (shipping is free at this size) is exactly the largest amount an order can record
+    user, address = shopper
+    product = make_product(price=str(services.ORDER_AMOUNT_MAX), stock=1)
+    fill_cart(user.id, (product, 1))
+
+    # when the user checks out, then the order is written with that total
+    order = checkout(user, address).order
+    assert order.total == Decimal("9999999999.99")
+
+
 def test_another_users_address_is_not_found_and_nothing_is_reserved(shopper, make_user, make_address, make_product):
     user, _ = shopper
     strangers_address = make_address(make_user().id)
