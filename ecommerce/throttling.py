@@ -5,6 +5,7 @@ parser reads only the first letter of the period, which would turn ``15min`` int
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 
@@ -48,8 +49,10 @@ class LoginFailureLimiter:
     so a user who signs in correctly is never locked out by their own traffic."""
 
     def __init__(self, *, email: str, ip: str) -> None:
+        # Hashed: a client chooses the e-mail it sends, and a cache key must stay short and printable.
+        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         self.keys = [
-            (f"login-fail:acct:{email.strip().lower()}", settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT),
+            (f"login-fail:acct:{account}", settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT),
             (f"login-fail:ip:{ip}", settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP),
         ]
 

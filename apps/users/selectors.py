@@ -13,7 +13,7 @@ from ecommerce.paging import paginate
 def user_get(*, user_id: int) -> User:
     user = User.objects.filter(pk=user_id).first()
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", resource="user")
     return user
 
 

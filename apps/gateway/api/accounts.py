@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +33,7 @@ from apps.gateway.api.accounts_serializers import (
 )
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.users import AddressChanges, AddressInput, UserChanges, users_service
-from ecommerce.errors import InvalidCredentials
+from ecommerce.errors import InvalidCredentials, NotFound
 from ecommerce.permissions import IsAdmin, IsAuthenticatedPrincipal
 from ecommerce.throttling import AnonThrottle, LoginFailureLimiter
 
@@ -56,6 +56,18 @@ class PublicEndpoint(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+
+
+class CallerEndpoint(APIView):
+    """Acts on the caller's own account. An access token outlives its account by up to 15 minutes; once the account
+    is gone, the caller is no longer anyone: 401, as for any token that does not name a user."""
+
+    permission_classes = [IsAuthenticatedPrincipal]
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, NotFound) and exc.extra.get("resource") == "user":
+            exc = AuthenticationFailed("The account of this access token no longer exists.")
+        return super().handle_exception(exc)
 
 
 # --- auth -------------------------------------------------------------------------------------------------------
@@ -104,8 +116,7 @@ class RefreshView(PublicEndpoint):
         return Response(TokenPairOutput(pair).data)
 
 
-class LogoutView(APIView):
-    permission_classes = [IsAuthenticatedPrincipal]
+class LogoutView(CallerEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Kill a refresh token", request=RefreshInput, responses={204: None},
                    description="A refresh token that is invalid or not the caller's answers 401 `invalid_token`.")
@@ -115,8 +126,7 @@ class LogoutView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeView(APIView):
-    permission_classes = [IsAuthenticatedPrincipal]
+class PasswordChangeView(CallerEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Change the caller's password", request=PasswordChangeInput,
                    responses={204: None},
@@ -153,8 +163,7 @@ class PasswordResetConfirmView(PublicEndpoint):
 
 # --- the caller -------------------------------------------------------------------------------------------------
 
-class MeView(APIView):
-    permission_classes = [IsAuthenticatedPrincipal]
+class MeView(CallerEndpoint):
 
     @extend_schema(tags=USERS, summary="The caller's account", responses={200: UserOutput})
     def get(self, request: Request) -> Response:
@@ -209,8 +218,7 @@ class UserDetailView(APIView):
 
 # --- addresses --------------------------------------------------------------------------------------------------
 
-class AddressListView(APIView):
-    permission_classes = [IsAuthenticatedPrincipal]
+class AddressListView(CallerEndpoint):
     problem_statuses = {"GET": [400, 404]}  # bad paging parameters; a page past the last
 
     @extend_schema(tags=ADDRESSES, summary="The caller's addresses", operation_id="users_me_addresses_list",
@@ -231,8 +239,7 @@ class AddressListView(APIView):
         return Response(AddressOutput(address).data, status=status.HTTP_201_CREATED)
 
 
-class AddressDetailView(APIView):
-    permission_classes = [IsAuthenticatedPrincipal]
+class AddressDetailView(CallerEndpoint):
 
     @extend_schema(tags=ADDRESSES, summary="One of the caller's addresses", responses={200: AddressOutput})
     def get(self, request: Request, address_id: int) -> Response:

@@ -409,10 +409,22 @@ def test_me_needs_authentication(api_client):
     assert_problem(api_client.patch("/api/v1/users/me", {"name": "x"}, format="json"), 401, "not_authenticated")
 
 
-def test_me_of_a_deleted_user_is_404(customer_client):
+def test_a_deleted_users_unexpired_token_no_longer_names_anyone(customer_client):
+    address = customer_client.post("/api/v1/users/me/addresses", HOME, format="json").json()
     users_service.user_delete(user_id=customer_client.user.id)
 
-    assert_problem(customer_client.get("/api/v1/users/me"), 404, "not_found")
+    answers = [
+        customer_client.get("/api/v1/users/me"),
+        customer_client.patch("/api/v1/users/me", {"name": "Ghost"}, format="json"),
+        customer_client.post("/api/v1/users/me/addresses", HOME, format="json"),
+        customer_client.post("/api/v1/auth/password/change",
+                             {"old_password": "x", "new_password": "Another-Long-Pass-77"}, format="json"),
+    ]
+
+    for answer in answers:
+        assert_problem(answer, 401, "not_authenticated")
+    # an address id that does not exist (any more) is still simply not found
+    assert_problem(customer_client.get(f"/api/v1/users/me/addresses/{address['id']}"), 404, "not_found")
 
 
 # --- users (admin) ----------------------------------------------------------------------------------------------

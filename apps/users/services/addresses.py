@@ -65,7 +65,7 @@ def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
 def _lock_owner(user_id: int) -> None:
     # Serialises default-address changes of one user, so the one-default rule never meets a concurrent writer.
     if not User.objects.select_for_update().filter(pk=user_id).exists():
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", resource="user")
 
 
 def _unset_other_defaults(*, user_id: int, keep_id: int | None) -> None:

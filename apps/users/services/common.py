@@ -41,5 +41,5 @@ def name_errors(name: str | None) -> list[str]:
 def locked_user(user_id: int) -> User:
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound("No such user.", resource="user")
     return user
