@@ -7,7 +7,6 @@ restart. The gateway has no database of its own, so the database check is left o
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -17,8 +16,6 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
 from ecommerce import health
-
-logger = logging.getLogger(__name__)
 
 PROBE_TIMEOUT_SECONDS = 1.0
 
@@ -47,28 +44,16 @@ def checks() -> dict[str, Callable[[], None]]:
     return {**own, **roles}
 
 
-def _run(name: str, check: Callable[[], None]) -> str:
+def _run_in_pool_thread(name: str, check: Callable[[], None]) -> str:
     try:
-        check()
-    except Exception as error:  # noqa: BLE001 - any failure means "not ready"; the name says where
-        logger.warning("readiness check %s failed: %s", name, type(error).__name__)
-        return "unavailable"
+        return health.run_check(name, check)
     finally:
         # Checks run in short-lived pool threads: whatever connection one opened must not outlive it.
         connections.close_all()
-    return "ok"
 
 
 def gateway_readyz(request: HttpRequest) -> JsonResponse:
     named = checks()
     with ThreadPoolExecutor(max_workers=max(1, len(named))) as pool:
-        futures = {name: pool.submit(_run, name, check) for name, check in named.items()}
-        results = {name: future.result() for name, future in futures.items()}
-    failed = [name for name, state in results.items() if state != "ok"]
-    if failed:
-        body = {
-            "type": "/problems/service_unavailable", "title": "Not ready", "status": 503,
-            "detail": "Unavailable: " + ", ".join(failed) + ".", "code": "service_unavailable", "checks": results,
-        }
-        return JsonResponse(body, status=503, content_type="application/problem+json")
-    return JsonResponse({"status": "ok", "checks": results})
+        futures = {name: pool.submit(_run_in_pool_thread, name, check) for name, check in named.items()}
+        return health.readiness_answer({name: future.result() for name, future in futures.items()})

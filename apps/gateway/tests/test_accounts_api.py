@@ -9,6 +9,7 @@ from django.core import mail
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import AccessToken
 
+from apps.gateway.tests.problems import assert_problem
 from conftest import DEFAULT_PASSWORD
 from ecommerce.contracts.users import AddressInput, UserChanges, users_service
 from ecommerce.roles import Role
@@ -20,14 +21,6 @@ HOME = {"full_name": "Ada Lovelace", "street": "1 Analytical Way", "city": "Lond
         "zip_code": "N1 7AA", "country": "gb", "phone": "+44 20 7946 0000"}
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 def bearer(access: str) -> APIClient:

@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 
+from apps.gateway.tests.problems import assert_problem
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.products import ProductChanges, ProductInput, products_service
 
@@ -36,15 +37,6 @@ def make_product(*, price: str = "10.00", stock: int = 5):
 def lines_of(client) -> dict[int, int]:
     cart = carts_service.cart_get(user_id=client.user.id)
     return {line.product_id: line.quantity for line in cart.items}
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    return body
 
 
 # --- large amounts -----------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.gateway.tests.problems import assert_problem
 from ecommerce.contracts.products import (
     CategoryInput,
     ProductFilter,
@@ -49,14 +50,6 @@ def all_products() -> list:
 
 def category_count() -> int:
     return products_service.category_list(page_size=100).count
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 # --- categories -----------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pytest
 from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 
+from apps.gateway.tests.problems import assert_problem
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus, orders_service
 from ecommerce.contracts.products import ProductInput, products_service
@@ -69,14 +70,6 @@ def order_for(client, product=None, quantity: int = 1) -> dict:
 
 def order_count() -> int:
     return orders_service.order_list(user_id=None).count
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/problem+json")
-    body = response.json()
-    assert (body["status"], body["code"]) == (status, code)
-    return body
 
 
 # --- authentication -----------------------------------------------------------------------------------------------
