@@ -15,7 +15,8 @@ STRONG_INTERNAL_TOKEN = "y" * 40
 
 
 def _load(module: str, **environment: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "ECOMMERCE_"))}
     env.update(environment)
     code = (f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = '{module}'; django.setup(); "
             "from django.conf import settings; "
