@@ -21,10 +21,18 @@ REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
 
 @pytest.fixture(autouse=True)
 def _isolated_cache() -> Iterator[None]:
-    """Throttle counters and idempotency locks must not leak from one test into the next."""
-    cache.clear()
+    """Throttle counters and idempotency locks must not leak from one test into the next. Only this run's keys are
+    removed (the test settings give them a prefix of their own); a shared Redis database is never flushed."""
+    _clear_own_cache_keys()
     yield
-    cache.clear()
+    _clear_own_cache_keys()
+
+
+def _clear_own_cache_keys() -> None:
+    if hasattr(cache, "delete_pattern"):  # django-redis: deletes keys under this run's prefix only
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -40,10 +41,14 @@ def venv_bin(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def free_port(start: int = 18010, stop: int = 18100, taken: Iterable[int] = ()) -> int:
-    """A loopback port in [start, stop) that nothing listens on right now."""
+def free_port(start: int = 20000, stop: int = 40000, taken: Iterable[int] = ()) -> int:
+    """A loopback port in [start, stop) that nothing listens on right now. The search starts at a random place, so
+    two runs on one machine (two test suites, a suite beside ``make split``) rarely reach for the same port."""
     skip = set(taken)
-    for port in range(start, stop):
+    span = stop - start
+    offset = random.randrange(span)  # noqa: S311 - spreading ports, not a secret
+    for step in range(span):
+        port = start + (offset + step) % span
         if port in skip:
             continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -185,6 +190,10 @@ class Deployment:
                 postgres(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if not database_exists(self.postgres_url, name):
                 postgres(self.postgres_url, f'CREATE DATABASE "{name}"')
+
+    def drop_databases(self) -> None:
+        for name in self.databases.values():
+            postgres(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def migrate(self) -> None:
         """Every role with a database migrates its own, in parallel."""

@@ -83,10 +83,10 @@ def test_a_session_picks_up_role_changes_and_deactivation_at_refresh(make_user: 
     backend.authenticate(None, username=staff.email, password=DEFAULT_PASSWORD)
 
     users_service.user_update(user_id=staff.id, changes=UserChanges(role=Role.ORDER_STAFF))
-    cache.clear()  # the refresh interval has passed
+    cache.delete(f"shadow-user-fresh:{staff.id}")  # the refresh interval has passed
     refreshed = backend.get_user(staff.id)
     users_service.user_update(user_id=staff.id, changes=UserChanges(is_active=False))
-    cache.clear()
+    cache.delete(f"shadow-user-fresh:{staff.id}")
     deactivated = backend.get_user(staff.id)
 
     assert refreshed is not None

@@ -1,7 +1,27 @@
-"""Test settings: fast hashing, mail kept in memory, real database from DATABASE_URL when set."""
+"""Test settings: fast hashing, mail kept in memory, real database from DATABASE_URL when set.
+
+A test run only touches what it creates: its PostgreSQL test database and its cache keys carry an id of this run
+(and of the xdist worker), so two runs on one machine, or a run beside a developer's own data, never meet."""
+
+import os
+import re
 
 from config.settings.base import *  # noqa: F403
+from config.settings.base import CACHES, DATABASES
+
+# xdist gives every worker of one run the same TESTRUNUID; a plain run uses its process id.
+TEST_RUN_ID = re.sub(r"[^a-z0-9_]", "", (
+    os.environ.get("ECOMMERCE_TEST_RUN_ID")
+    or os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8]
+    or str(os.getpid())
+).lower())
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # pytest-django appends the xdist worker (``_gw0``) itself.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}
+CACHES["default"]["KEY_PREFIX"] = f"test-{TEST_RUN_ID}-{_WORKER}"

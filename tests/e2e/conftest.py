@@ -4,9 +4,10 @@
   staff journeys need ``ECOMMERCE_E2E_PASSWORD``, the demo users' password, and admin journeys
   ``ECOMMERCE_E2E_ADMIN_EMAIL``/``ECOMMERCE_E2E_ADMIN_PASSWORD``).
 - Otherwise the suite starts the servers itself on free loopback ports: the monolith (one gunicorn, database
-  ``ecommerce_e2e_monolith``) and the split deployment (five gunicorns, databases ``ecommerce_e2e_split_<role>``, so
-  a running ``make split`` on ``ecommerce_split_<role>`` is left alone), each
-  freshly created, migrated and seeded, and runs every journey against both (``ECOMMERCE_E2E_MODES=split`` to pick
+  ``ecommerce_e2e_<run>_monolith``) and the split deployment (five gunicorns, databases
+  ``ecommerce_e2e_<run>_split_<role>``), each created for this run (``<run>`` is ``ECOMMERCE_TEST_RUN_ID`` or a
+  random id), migrated and seeded, and dropped again at the end; a running ``make split`` or another run of the
+  suite is left alone. It runs every journey against both (``ECOMMERCE_E2E_MODES=split`` to pick
   one). The split-only fault tests kill, freeze and restart roles of that deployment. This needs PostgreSQL
   (``ECOMMERCE_E2E_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432``); without it the suite is skipped
   with the reason shown, or fails when ``ECOMMERCE_REQUIRE_SERVICES=1``.
@@ -15,6 +16,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,6 +31,7 @@ from scripts.deployment import Deployment, free_port
 BASE_URL = os.environ.get("ECOMMERCE_E2E_BASE_URL", "").rstrip("/")
 POSTGRES_URL = os.environ.get("ECOMMERCE_E2E_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
+RUN_ID = re.sub(r"[^a-z0-9_]", "", (os.environ.get("ECOMMERCE_TEST_RUN_ID") or uuid.uuid4().hex[:8]).lower())
 MODES = [m for m in os.environ.get("ECOMMERCE_E2E_MODES", "monolith,split").split(",") if m]
 
 DEMO_PASSWORD = "Demo-Passw0rd-e2e-42"
@@ -108,9 +111,9 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
                                "log_dir": tmp_dir}
     if mode == "split":
         ports = {role: port() for role in ("gateway", "users", "products", "carts", "orders")}
-        deployment = Deployment.split(ports=ports, database_prefix="ecommerce_e2e_split_", **options)
+        deployment = Deployment.split(ports=ports, database_prefix=f"ecommerce_e2e_{RUN_ID}_split_", **options)
     else:
-        deployment = Deployment.monolith(port=port(), **options)
+        deployment = Deployment.monolith(port=port(), database=f"ecommerce_e2e_{RUN_ID}_monolith", **options)
     deployment.create_databases(fresh=True)
     deployment.migrate()
     try:
@@ -119,6 +122,7 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
         deployment.create_superuser(email=ADMIN_EMAIL, password=DEMO_PASSWORD, name="E2E Admin")
     except BaseException:
         deployment.stop_all()
+        deployment.drop_databases()
         raise
     return deployment
 
@@ -145,6 +149,7 @@ class _Deployments:
     def stop_all(self) -> None:
         for deployment in self.started.values():
             deployment.stop_all()
+            deployment.drop_databases()
 
 
 @pytest.fixture(scope="session")
