@@ -3,11 +3,10 @@ It converts models to DTOs and adds no rules of its own."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from apps.carts import selectors, services
 from apps.carts.models import Cart
 from ecommerce.contracts.carts import CartDTO, CartLineDTO, CartLineQuantity, CartsService
+from ecommerce.money import currency
 
 
 def _cart_dto(cart: Cart) -> CartDTO:
@@ -28,7 +27,7 @@ def _cart_dto(cart: Cart) -> CartDTO:
         ],
         total_quantity=priced.total_quantity,
         subtotal=priced.subtotal,
-        currency=settings.ECOMMERCE_CURRENCY,
+        currency=currency(),
         updated_at=priced.updated_at,
     )
 

@@ -9,8 +9,7 @@ from decimal import Decimal
 
 from apps.carts.models import Cart, CartItem
 from ecommerce.contracts.products import ProductDTO, products_service
-
-CENT = Decimal("0.01")
+from ecommerce.money import money_sum, to_money
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def cart_priced(*, cart: Cart) -> PricedCart:
         if product is None:
             # The product left the catalog for good: the line can no longer be bought, so it is not shown.
             continue
-        unit_price = product.effective_price.quantize(CENT)
+        unit_price = to_money(product.effective_price)
         lines.append(
             PricedLine(
                 product_id=item.product_id,
@@ -67,7 +66,7 @@ def cart_priced(*, cart: Cart) -> PricedCart:
                 name=product.name,
                 unit_price=unit_price,
                 quantity=item.quantity,
-                line_total=(unit_price * item.quantity).quantize(CENT),
+                line_total=to_money(unit_price * item.quantity),
                 available=product_available_quantity(product),
             )
         )
@@ -75,6 +74,6 @@ def cart_priced(*, cart: Cart) -> PricedCart:
         user_id=cart.user_id,
         lines=lines,
         total_quantity=sum(line.quantity for line in lines),
-        subtotal=sum((line.line_total for line in lines), Decimal("0.00")).quantize(CENT),
+        subtotal=money_sum(line.line_total for line in lines),
         updated_at=cart.updated_at,
     )

@@ -17,8 +17,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from ecommerce.contracts.orders import OrderStatus
+from ecommerce.money import MONEY_FIELD
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
 ORDER_STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in OrderStatus]
 
 
@@ -34,10 +34,10 @@ class Order(models.Model):
     number = models.CharField(max_length=32, unique=True, editable=False)
     user_id = models.PositiveBigIntegerField(db_index=True)
     status = models.CharField(max_length=16, choices=ORDER_STATUS_CHOICES, default=OrderStatus.PENDING.value)
-    subtotal = models.DecimalField(**MONEY)
-    shipping_cost = models.DecimalField(**MONEY)
-    discount = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    subtotal = models.DecimalField(**MONEY_FIELD)
+    shipping_cost = models.DecimalField(**MONEY_FIELD)
+    discount = models.DecimalField(**MONEY_FIELD)
+    total = models.DecimalField(**MONEY_FIELD)
     currency = models.CharField(max_length=3)
 
     shipping_full_name = models.CharField(max_length=150)
@@ -92,9 +92,9 @@ class OrderLine(models.Model):
     product_id = models.PositiveBigIntegerField(db_index=True)
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
-    unit_price = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(**MONEY_FIELD)
     quantity = models.PositiveIntegerField()
-    line_total = models.DecimalField(**MONEY)
+    line_total = models.DecimalField(**MONEY_FIELD)
 
     class Meta:
         ordering = ["id"]

@@ -18,7 +18,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.orders import selectors
-from apps.orders.models import MONEY, CheckoutAttempt, Order, OrderLine, OrderStatusChange, PaymentStatus
+from apps.orders.models import CheckoutAttempt, Order, OrderLine, OrderStatusChange, PaymentStatus
 from apps.orders.state import EVENT_FOR_STATUS, STOCK_EFFECT_FOR_STATUS, StockEffect, ensure_transition
 from ecommerce.contracts.carts import CartLineQuantity, carts_service
 from ecommerce.contracts.orders import OrderStatus
@@ -43,12 +43,10 @@ from ecommerce.errors import (
     ValidationFailed,
 )
 from ecommerce.events.outbox import record_event
+from ecommerce.money import MAX_AMOUNT, ZERO, currency, money_sum, to_money
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
-# The largest amount an order's money columns hold; the total is the largest amount of an order.
-ORDER_AMOUNT_MAX = Decimal(10) ** (MONEY["max_digits"] - MONEY["decimal_places"]) - CENT
 # An attempt still "in progress" after this long belongs to a process that died; another request may take it over.
 STALE_ATTEMPT_SECONDS = 60
 EXPIRY_BATCH_SIZE = 500
@@ -58,10 +56,6 @@ MANUAL_PAYMENT = "manual"
 _ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I/L to misread on the phone
 
 
-def money(value: Decimal | str | int) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
 def order_number_generate(now: datetime) -> str:
     """Human-readable and unique in practice (32^8 per day); the unique index is the backstop."""
     suffix = "".join(secrets.choice(_ORDER_NUMBER_ALPHABET) for _ in range(8))
@@ -69,9 +63,9 @@ def order_number_generate(now: datetime) -> str:
 
 
 def shipping_cost_for(subtotal: Decimal) -> Decimal:
-    if subtotal >= money(settings.ECOMMERCE_FREE_SHIPPING_FROM):
-        return money(0)
-    return money(settings.ECOMMERCE_SHIPPING_FLAT)
+    if subtotal >= to_money(settings.ECOMMERCE_FREE_SHIPPING_FROM):
+        return ZERO
+    return to_money(settings.ECOMMERCE_SHIPPING_FLAT)
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ class PricedLine:
 
     @property
     def line_total(self) -> Decimal:
-        return money(self.unit_price * self.quantity)
+        return to_money(self.unit_price * self.quantity)
 
 
 @dataclass(frozen=True)
@@ -241,7 +235,7 @@ def _priced_cart_lines(*, user_id: int) -> list[PricedLine]:
     # Sorted by product id: the catalog then locks rows in one global order, whatever order the cart was filled in.
     return [
         PricedLine(product_id=product_id, sku=products[product_id].sku, name=products[product_id].name,
-                   unit_price=money(products[product_id].effective_price), quantity=quantity)
+                   unit_price=to_money(products[product_id].effective_price), quantity=quantity)
         for product_id, quantity in sorted(quantities.items())
     ]
 
@@ -249,16 +243,16 @@ def _priced_cart_lines(*, user_id: int) -> list[PricedLine]:
 def _ensure_order_amounts_fit(lines: list[PricedLine]) -> None:
     """A cart of dear products in large quantities can add up to more than an order can record; it is refused
     before any stock is reserved, rather than failing in the database after."""
-    subtotal = money(sum((line.line_total for line in lines), Decimal(0)))
-    if subtotal + shipping_cost_for(subtotal) > ORDER_AMOUNT_MAX:
-        message = f"The order total would exceed {ORDER_AMOUNT_MAX}; order fewer items."
+    subtotal = money_sum(line.line_total for line in lines)
+    if subtotal + shipping_cost_for(subtotal) > MAX_AMOUNT:
+        message = f"The order total would exceed {MAX_AMOUNT}; order fewer items."
         raise ValidationFailed(message, errors={"cart": [message]})
 
 
 def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lines: list[PricedLine]) -> Order:
-    subtotal = money(sum((line.line_total for line in lines), Decimal(0)))
+    subtotal = money_sum(line.line_total for line in lines)
     shipping_cost = shipping_cost_for(subtotal)
-    discount = money(0)  # catalog discounts are already in the line prices
+    discount = ZERO  # catalog discounts are already in the line prices
     now = timezone.now()
     with transaction.atomic():
         attempt = CheckoutAttempt.objects.select_for_update().filter(
@@ -269,7 +263,7 @@ def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lin
         order = Order(
             id=claim.order_id, user_id=user_id, status=OrderStatus.PENDING,
             subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
-            total=money(subtotal + shipping_cost - discount), currency=settings.ECOMMERCE_CURRENCY,
+            total=to_money(subtotal + shipping_cost - discount), currency=currency(),
             shipping_full_name=address.full_name, shipping_street=address.street, shipping_city=address.city,
             shipping_state=address.state, shipping_zip_code=address.zip_code, shipping_country=address.country,
             shipping_phone=address.phone, created_at=now,

@@ -8,6 +8,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector
 from django.db import models
 
+from ecommerce.money import MONEY_FIELD
+
 # One definition shared by the GIN expression index and the search query, so PostgreSQL can use the index.
 SEARCH_CONFIG = "english"
 PRODUCT_SEARCH_VECTOR = (
@@ -55,9 +57,9 @@ class Product(models.Model):
     short_description = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products")
-    price = models.DecimalField(max_digits=12, decimal_places=2)
+    price = models.DecimalField(**MONEY_FIELD)
     discount_type = models.CharField(max_length=16, choices=DiscountType.choices, default=DiscountType.NONE)
-    discount_value = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    discount_value = models.DecimalField(**MONEY_FIELD, default=0)
     discount_starts_at = models.DateTimeField(null=True, blank=True)
     discount_ends_at = models.DateTimeField(null=True, blank=True)
     image_url = models.URLField(max_length=500, blank=True)

@@ -6,20 +6,15 @@ result is rounded half-up to cents and is never below zero."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.db.models.functions import Greatest, Round
 
 from apps.products.models import DiscountType
+from ecommerce.money import MONEY_FIELD, ZERO, to_money
 
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
 HUNDRED = Decimal("100")
-
-
-def to_money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def discount_is_active(*, starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> bool:
@@ -46,7 +41,7 @@ def effective_price(
 
 def effective_price_expression(now: datetime) -> Case:
     """The same rule in SQL; ``now`` is a parameter so one query sees one instant."""
-    money = DecimalField(max_digits=12, decimal_places=2)
+    money = DecimalField(**MONEY_FIELD)
     in_window = (Q(discount_starts_at__isnull=True) | Q(discount_starts_at__lte=now)) & (
         Q(discount_ends_at__isnull=True) | Q(discount_ends_at__gt=now)
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.products import selectors, services
 from apps.products.models import Category, Product
-from apps.products.pricing import effective_price, to_money
+from apps.products.pricing import effective_price
 from ecommerce.contracts.common import Page
 from ecommerce.contracts.products import (
     CategoryChanges,
@@ -25,6 +25,7 @@ from ecommerce.contracts.products import (
     ProductsService,
     StockLine,
 )
+from ecommerce.money import to_money
 
 
 def category_dto(category: Category) -> CategoryDTO:

@@ -7,10 +7,12 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
+from ecommerce.money import to_money
+
 T = TypeVar("T")
 
-# Money crosses every boundary as a two-place decimal string, never a float.
-Money = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json")]
+# Money crosses every boundary as a two-place decimal string, never a float (rules in ecommerce.money).
+Money = Annotated[Decimal, PlainSerializer(lambda value: str(to_money(value)), return_type=str, when_used="json")]
 
 
 class DTO(BaseModel):

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from ecommerce.money import DECIMAL_PLACES
+
 # No digit limit: line totals and the subtotal are computed (price x quantity, summed), never stored, so a cart of
 # the dearest products in the largest quantities must still render; checkout refuses what an order cannot hold.
-MONEY = {"max_digits": None, "decimal_places": 2, "coerce_to_string": True}
+MONEY = {"max_digits": None, "decimal_places": DECIMAL_PLACES, "coerce_to_string": True}
 
 
 class CartItemAddInputSerializer(serializers.Serializer):

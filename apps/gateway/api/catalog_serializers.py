@@ -4,13 +4,13 @@ deployment's currency. Read-only fields are simply not declared on inputs, so a 
 
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ecommerce.contracts.products import DiscountType, ProductOrdering
+from ecommerce.money import MONEY_FIELD, currency
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0}
+MONEY_INPUT = {**MONEY_FIELD, "min_value": 0}
 MAX_STOCK = 2_147_483_647
 
 
@@ -44,9 +44,9 @@ class ProductWriteSerializer(serializers.Serializer):
     short_description = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    price = serializers.DecimalField(**MONEY)
+    price = serializers.DecimalField(**MONEY_INPUT)
     discount_type = serializers.ChoiceField(choices=[t.value for t in DiscountType], required=False)
-    discount_value = serializers.DecimalField(**MONEY, required=False,
+    discount_value = serializers.DecimalField(**MONEY_INPUT, required=False,
                                               help_text="Percent (0-100) or an amount, per discount_type.")
     discount_starts_at = serializers.DateTimeField(required=False, allow_null=True)
     discount_ends_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -67,12 +67,12 @@ class ProductOutputSerializer(serializers.Serializer):
     short_description = serializers.CharField()
     description = serializers.CharField()
     category = serializers.IntegerField(allow_null=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    price = serializers.DecimalField(**MONEY_FIELD)
     discount_type = serializers.ChoiceField(choices=[t.value for t in DiscountType])
-    discount_value = serializers.DecimalField(max_digits=12, decimal_places=2)
+    discount_value = serializers.DecimalField(**MONEY_FIELD)
     discount_starts_at = serializers.DateTimeField(allow_null=True)
     discount_ends_at = serializers.DateTimeField(allow_null=True)
-    effective_price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    effective_price = serializers.DecimalField(**MONEY_FIELD)
     currency = serializers.SerializerMethodField()
     image_url = serializers.CharField()
     stock = serializers.IntegerField(help_text="Quantity available to buy now.")
@@ -82,14 +82,14 @@ class ProductOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(help_text="ISO 4217 code of every amount."))
     def get_currency(self, product: object) -> str:
-        return settings.ECOMMERCE_CURRENCY
+        return currency()
 
 
 class ProductQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
     category = serializers.IntegerField(required=False, min_value=1)
-    min_price = serializers.DecimalField(**MONEY, required=False)
-    max_price = serializers.DecimalField(**MONEY, required=False)
+    min_price = serializers.DecimalField(**MONEY_INPUT, required=False)
+    max_price = serializers.DecimalField(**MONEY_INPUT, required=False)
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(choices=[o.value for o in ProductOrdering], required=False)
 

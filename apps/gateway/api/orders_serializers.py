@@ -7,8 +7,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from ecommerce.contracts.orders import OrderStatus
+from ecommerce.money import MONEY_FIELD
 
-MONEY = {"max_digits": 12, "decimal_places": 2, "coerce_to_string": True}
+MONEY = {**MONEY_FIELD, "coerce_to_string": True}
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 STATUS_CHOICES = [status.value for status in OrderStatus]
 

@@ -25,6 +25,7 @@ from ecommerce.errors import (
     ValidationFailed,
 )
 from ecommerce.events.models import OutboxEvent
+from ecommerce.money import MAX_AMOUNT
 
 
 def test_checkout_makes_a_pending_order_from_the_cart(shopper, make_product):
@@ -150,7 +151,7 @@ def test_a_total_too_large_for_an_order_is_refused_before_anything_is_reserved(s
 def test_the_largest_total_an_order_holds_is_accepted(shopper, make_product):
     # given a cart whose total (shipping is free at this size) is exactly the largest amount an order can record
     user, address = shopper
-    product = make_product(price=str(services.ORDER_AMOUNT_MAX), stock=1)
+    product = make_product(price=str(MAX_AMOUNT), stock=1)
     fill_cart(user.id, (product, 1))
 
     # when the user checks out, then the order is written with that total

@@ -29,11 +29,10 @@ from apps.products.services.stock import (
     stock_reservation_confirm,
     stock_reserve,
 )
-from apps.products.services.validation import MAX_MONEY, MAX_STOCK, Errors, unique_slug
+from apps.products.services.validation import MAX_STOCK, Errors, unique_slug
 
 __all__ = [
     "BULK_BATCH_SIZE",
-    "MAX_MONEY",
     "MAX_STOCK",
     "PRODUCT_FIELDS",
     "STALE_RESERVATION_AGE",

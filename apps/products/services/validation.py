@@ -17,10 +17,9 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.products.pricing import CENT
 from ecommerce.errors import ValidationFailed
+from ecommerce.money import CENT, MAX_AMOUNT
 
-MAX_MONEY = Decimal("9999999999.99")  # what DecimalField(max_digits=12, decimal_places=2) can hold
 MAX_STOCK = 2_147_483_647  # PositiveIntegerField on PostgreSQL
 SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 _SAVE_ATTEMPTS = 3
@@ -66,8 +65,8 @@ def money(errors: Errors, field: str, value: Any) -> Decimal:
         return Decimal("0.00")
     if amount < 0:
         add_error(errors, field, "Ensure this value is greater than or equal to 0.")
-    elif amount > MAX_MONEY:
-        add_error(errors, field, f"Ensure this value is less than or equal to {MAX_MONEY}.")
+    elif amount > MAX_AMOUNT:
+        add_error(errors, field, f"Ensure this value is less than or equal to {MAX_AMOUNT}.")
     elif amount != amount.quantize(CENT):
         add_error(errors, field, "Ensure that there are no more than 2 decimal places.")
     else:
