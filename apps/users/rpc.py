@@ -59,7 +59,7 @@ class LocalUsersService(UsersService):
         return user_dto(selectors.user_get(user_id=user_id))
 
     def user_list(self, *, search: str = "", page: int = 1, page_size: int = 20) -> Page[UserDTO]:
-        users, count = selectors.user_list(search=search, page=page, page_size=page_size)
+        count, users = selectors.user_list(search=search, page=page, page_size=page_size)
         return Page[UserDTO](count=count, results=[user_dto(user) for user in users])
 
     def user_update(self, *, user_id: int, changes: UserChanges) -> UserDTO:
@@ -71,7 +71,7 @@ class LocalUsersService(UsersService):
 
     # --- addresses ---
     def address_list(self, *, user_id: int, page: int = 1, page_size: int = 20) -> Page[AddressDTO]:
-        addresses, count = selectors.address_list(user_id=user_id, page=page, page_size=page_size)
+        count, addresses = selectors.address_list(user_id=user_id, page=page, page_size=page_size)
         return Page[AddressDTO](count=count, results=[address_dto(address) for address in addresses])
 
     def address_get(self, *, user_id: int, address_id: int) -> AddressDTO:

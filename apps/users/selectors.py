@@ -17,13 +17,13 @@ def user_get(*, user_id: int) -> User:
     return user
 
 
-def user_list(*, search: str = "", page: int = 1, page_size: int = 20) -> tuple[list[User], int]:
+def user_list(*, search: str = "", page: int = 1, page_size: int = 20) -> tuple[int, list[User]]:
+    """Ordered by id; the total count and one page."""
     users: QuerySet[User] = User.objects.order_by("id")
     search = search.strip()
     if search:
         users = users.filter(Q(email__icontains=search) | Q(name__icontains=search))
-    count, page_of_users = paginate(users, page=page, page_size=page_size)
-    return page_of_users, count
+    return paginate(users, page=page, page_size=page_size)
 
 
 def address_get(*, user_id: int, address_id: int) -> Address:
@@ -33,7 +33,7 @@ def address_get(*, user_id: int, address_id: int) -> Address:
     return address
 
 
-def address_list(*, user_id: int, page: int = 1, page_size: int = 20) -> tuple[list[Address], int]:
+def address_list(*, user_id: int, page: int = 1, page_size: int = 20) -> tuple[int, list[Address]]:
+    """The owner's addresses by id; the total count and one page."""
     addresses = Address.objects.filter(user_id=user_id).order_by("id")
-    count, page_of_addresses = paginate(addresses, page=page, page_size=page_size)
-    return page_of_addresses, count
+    return paginate(addresses, page=page, page_size=page_size)

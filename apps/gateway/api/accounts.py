@@ -15,22 +15,23 @@ from rest_framework.views import APIView
 
 from apps.gateway.api.accounts_serializers import (
     AddressInputSerializer,
-    AddressOutput,
-    AdminUserOutput,
-    AdminUserUpdateInput,
-    DetailOutput,
-    LoginInput,
-    LoginOutput,
-    MeUpdateInput,
-    PasswordChangeInput,
-    PasswordResetConfirmInput,
-    PasswordResetInput,
-    RefreshInput,
-    RegisterInput,
-    TokenPairOutput,
-    UserOutput,
-    UserSearchQuery,
+    AddressOutputSerializer,
+    AdminUserOutputSerializer,
+    AdminUserUpdateInputSerializer,
+    DetailOutputSerializer,
+    LoginInputSerializer,
+    LoginOutputSerializer,
+    MeUpdateInputSerializer,
+    PasswordChangeInputSerializer,
+    PasswordResetConfirmInputSerializer,
+    PasswordResetInputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    TokenPairOutputSerializer,
+    UserOutputSerializer,
+    UserSearchQuerySerializer,
 )
+from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.users import AddressChanges, AddressInput, UserChanges, users_service
 from ecommerce.errors import InvalidCredentials, NotFound
@@ -41,14 +42,9 @@ ACCOUNTS = ["accounts"]
 USERS = ["users"]
 ADDRESSES = ["addresses"]
 
-UserPage = paginated_serializer(AdminUserOutput, "PaginatedUserList")
-AddressPage = paginated_serializer(AddressOutput, "PaginatedAddressList")
+UserPage = paginated_serializer(AdminUserOutputSerializer, "PaginatedUserList")
+AddressPage = paginated_serializer(AddressOutputSerializer, "PaginatedAddressList")
 
-
-def _validated(serializer_class: type, data: object, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class PublicEndpoint(APIView):
@@ -74,23 +70,23 @@ class CallerEndpoint(APIView):
 
 class RegisterView(PublicEndpoint):
 
-    @extend_schema(tags=ACCOUNTS, summary="Create a customer account", request=RegisterInput,
-                   responses={201: UserOutput})
+    @extend_schema(tags=ACCOUNTS, summary="Create a customer account", request=RegisterInputSerializer,
+                   responses={201: UserOutputSerializer})
     def post(self, request: Request) -> Response:
-        data = _validated(RegisterInput, request.data)
+        data = validated(RegisterInputSerializer, request.data)
         user = users_service.user_register(email=data["email"], password=data["password"], name=data["name"])
-        return Response(UserOutput(user).data, status=status.HTTP_201_CREATED)
+        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
 class LoginView(PublicEndpoint):
     problem_statuses = {"POST": [401]}
 
-    @extend_schema(tags=ACCOUNTS, summary="Exchange e-mail and password for a token pair", request=LoginInput,
-                   responses={200: LoginOutput},
+    @extend_schema(tags=ACCOUNTS, summary="Exchange e-mail and password for a token pair", request=LoginInputSerializer,
+                   responses={200: LoginOutputSerializer},
                    description="Bad credentials answer 401 `invalid_credentials`. Repeated failures for one account "
                                "or from one IP answer 429 with `Retry-After`; successful logins are not counted.")
     def post(self, request: Request) -> Response:
-        data = _validated(LoginInput, request.data)
+        data = validated(LoginInputSerializer, request.data)
         limiter = LoginFailureLimiter(email=data["email"], ip=AnonThrottle().get_ident(request))
         wait = limiter.retry_after()
         if wait is not None:
@@ -100,39 +96,39 @@ class LoginView(PublicEndpoint):
         except InvalidCredentials:
             limiter.record_failure()
             raise
-        return Response(LoginOutput(result).data)
+        return Response(LoginOutputSerializer(result).data)
 
 
 class RefreshView(PublicEndpoint):
     problem_statuses = {"POST": [401]}
 
-    @extend_schema(tags=ACCOUNTS, summary="Rotate a refresh token", request=RefreshInput,
-                   responses={200: TokenPairOutput},
+    @extend_schema(tags=ACCOUNTS, summary="Rotate a refresh token", request=RefreshInputSerializer,
+                   responses={200: TokenPairOutputSerializer},
                    description="The refresh token given is blacklisted; a used, blacklisted or expired one answers "
                                "401 `invalid_token`. The new access token carries the user's current role.")
     def post(self, request: Request) -> Response:
-        data = _validated(RefreshInput, request.data)
+        data = validated(RefreshInputSerializer, request.data)
         pair = users_service.auth_refresh(refresh=data["refresh"])
-        return Response(TokenPairOutput(pair).data)
+        return Response(TokenPairOutputSerializer(pair).data)
 
 
 class LogoutView(CallerEndpoint):
 
-    @extend_schema(tags=ACCOUNTS, summary="Kill a refresh token", request=RefreshInput, responses={204: None},
+    @extend_schema(tags=ACCOUNTS, summary="Kill a refresh token", request=RefreshInputSerializer, responses={204: None},
                    description="A refresh token that is invalid or not the caller's answers 401 `invalid_token`.")
     def post(self, request: Request) -> Response:
-        data = _validated(RefreshInput, request.data)
+        data = validated(RefreshInputSerializer, request.data)
         users_service.auth_logout(user_id=request.user.id, refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PasswordChangeView(CallerEndpoint):
 
-    @extend_schema(tags=ACCOUNTS, summary="Change the caller's password", request=PasswordChangeInput,
+    @extend_schema(tags=ACCOUNTS, summary="Change the caller's password", request=PasswordChangeInputSerializer,
                    responses={204: None},
                    description="Every refresh token of the user is blacklisted afterwards.")
     def post(self, request: Request) -> Response:
-        data = _validated(PasswordChangeInput, request.data)
+        data = validated(PasswordChangeInputSerializer, request.data)
         users_service.password_change(user_id=request.user.id, old_password=data["old_password"],
                                       new_password=data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -140,11 +136,11 @@ class PasswordChangeView(CallerEndpoint):
 
 class PasswordResetView(PublicEndpoint):
 
-    @extend_schema(tags=ACCOUNTS, summary="Ask for a password reset e-mail", request=PasswordResetInput,
-                   responses={202: DetailOutput},
+    @extend_schema(tags=ACCOUNTS, summary="Ask for a password reset e-mail", request=PasswordResetInputSerializer,
+                   responses={202: DetailOutputSerializer},
                    description="Always 202, whether or not an account has this address.")
     def post(self, request: Request) -> Response:
-        data = _validated(PasswordResetInput, request.data)
+        data = validated(PasswordResetInputSerializer, request.data)
         users_service.password_reset_request(email=data["email"])
         return Response({"detail": "If an account has this e-mail address, a reset link has been sent to it."},
                         status=status.HTTP_202_ACCEPTED)
@@ -152,11 +148,11 @@ class PasswordResetView(PublicEndpoint):
 
 class PasswordResetConfirmView(PublicEndpoint):
 
-    @extend_schema(tags=ACCOUNTS, summary="Set a new password with a reset link", request=PasswordResetConfirmInput,
-                   responses={204: None},
+    @extend_schema(tags=ACCOUNTS, summary="Set a new password with a reset link",
+                   request=PasswordResetConfirmInputSerializer, responses={204: None},
                    description="A bad or used link answers 400 with `errors.token`.")
     def post(self, request: Request) -> Response:
-        data = _validated(PasswordResetConfirmInput, request.data)
+        data = validated(PasswordResetConfirmInputSerializer, request.data)
         users_service.password_reset_confirm(uid=data["uid"], token=data["token"], new_password=data["new_password"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -165,16 +161,17 @@ class PasswordResetConfirmView(PublicEndpoint):
 
 class MeView(CallerEndpoint):
 
-    @extend_schema(tags=USERS, summary="The caller's account", responses={200: UserOutput})
+    @extend_schema(tags=USERS, summary="The caller's account", responses={200: UserOutputSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserOutput(users_service.user_get(user_id=request.user.id)).data)
+        return Response(UserOutputSerializer(users_service.user_get(user_id=request.user.id)).data)
 
-    @extend_schema(tags=USERS, summary="Rename the caller", request=MeUpdateInput, responses={200: UserOutput},
+    @extend_schema(tags=USERS, summary="Rename the caller", request=MeUpdateInputSerializer,
+                   responses={200: UserOutputSerializer},
                    description="Only `name` may change; any other field is ignored.")
     def patch(self, request: Request) -> Response:
-        changes = _validated(MeUpdateInput, request.data, partial=True)
+        changes = validated(MeUpdateInputSerializer, request.data, partial=True)
         user = users_service.user_update(user_id=request.user.id, changes=UserChanges(**changes))
-        return Response(UserOutput(user).data)
+        return Response(UserOutputSerializer(user).data)
 
 
 # --- administration ---------------------------------------------------------------------------------------------
@@ -188,27 +185,27 @@ class UserListView(APIView):
                                *PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
         page, page_size = page_params(request)
-        search = _validated(UserSearchQuery, request.query_params)["search"]
+        search = validated(UserSearchQuerySerializer, request.query_params)["search"]
         users = users_service.user_list(search=search, page=page, page_size=page_size)
         return Response(paginated_body(request, page=page, page_size=page_size, count=users.count,
-                                       results=AdminUserOutput(users.results, many=True).data))
+                                       results=AdminUserOutputSerializer(users.results, many=True).data))
 
 
 class UserDetailView(APIView):
     permission_classes = [IsAdmin]
 
-    @extend_schema(tags=USERS, summary="One user (admin)", responses={200: AdminUserOutput})
+    @extend_schema(tags=USERS, summary="One user (admin)", responses={200: AdminUserOutputSerializer})
     def get(self, request: Request, user_id: int) -> Response:
-        return Response(AdminUserOutput(users_service.user_get(user_id=user_id)).data)
+        return Response(AdminUserOutputSerializer(users_service.user_get(user_id=user_id)).data)
 
-    @extend_schema(tags=USERS, summary="Change a user's name, role or activity (admin)", request=AdminUserUpdateInput,
-                   responses={200: AdminUserOutput},
+    @extend_schema(tags=USERS, summary="Change a user's name, role or activity (admin)",
+                   request=AdminUserUpdateInputSerializer, responses={200: AdminUserOutputSerializer},
                    description="A role change reaches the user's tokens at their next login or refresh; "
                                "deactivation blacklists their refresh tokens.")
     def patch(self, request: Request, user_id: int) -> Response:
-        changes = _validated(AdminUserUpdateInput, request.data, partial=True)
+        changes = validated(AdminUserUpdateInputSerializer, request.data, partial=True)
         user = users_service.user_update(user_id=user_id, changes=UserChanges(**changes))
-        return Response(AdminUserOutput(user).data)
+        return Response(AdminUserOutputSerializer(user).data)
 
     @extend_schema(tags=USERS, summary="Delete a user (admin)", responses={204: None})
     def delete(self, request: Request, user_id: int) -> Response:
@@ -228,39 +225,39 @@ class AddressListView(CallerEndpoint):
         page, page_size = page_params(request)
         addresses = users_service.address_list(user_id=request.user.id, page=page, page_size=page_size)
         return Response(paginated_body(request, page=page, page_size=page_size, count=addresses.count,
-                                       results=AddressOutput(addresses.results, many=True).data))
+                                       results=AddressOutputSerializer(addresses.results, many=True).data))
 
     @extend_schema(tags=ADDRESSES, summary="Add an address", request=AddressInputSerializer,
-                   responses={201: AddressOutput},
+                   responses={201: AddressOutputSerializer},
                    description="The first address becomes the default; making one the default unsets the other.")
     def post(self, request: Request) -> Response:
-        data = _validated(AddressInputSerializer, request.data)
+        data = validated(AddressInputSerializer, request.data)
         address = users_service.address_create(user_id=request.user.id, address=AddressInput(**data))
-        return Response(AddressOutput(address).data, status=status.HTTP_201_CREATED)
+        return Response(AddressOutputSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
 class AddressDetailView(CallerEndpoint):
 
-    @extend_schema(tags=ADDRESSES, summary="One of the caller's addresses", responses={200: AddressOutput})
+    @extend_schema(tags=ADDRESSES, summary="One of the caller's addresses", responses={200: AddressOutputSerializer})
     def get(self, request: Request, address_id: int) -> Response:
         address = users_service.address_get(user_id=request.user.id, address_id=address_id)
-        return Response(AddressOutput(address).data)
+        return Response(AddressOutputSerializer(address).data)
 
     @extend_schema(tags=ADDRESSES, summary="Replace an address", request=AddressInputSerializer,
-                   responses={200: AddressOutput})
+                   responses={200: AddressOutputSerializer})
     def put(self, request: Request, address_id: int) -> Response:
         return self._update(request, address_id, partial=False)
 
     @extend_schema(tags=ADDRESSES, summary="Change some fields of an address", request=AddressInputSerializer,
-                   responses={200: AddressOutput})
+                   responses={200: AddressOutputSerializer})
     def patch(self, request: Request, address_id: int) -> Response:
         return self._update(request, address_id, partial=True)
 
     def _update(self, request: Request, address_id: int, *, partial: bool) -> Response:
-        changes = _validated(AddressInputSerializer, request.data, partial=partial)
+        changes = validated(AddressInputSerializer, request.data, partial=partial)
         address = users_service.address_update(user_id=request.user.id, address_id=address_id,
                                                changes=AddressChanges(**changes))
-        return Response(AddressOutput(address).data)
+        return Response(AddressOutputSerializer(address).data)
 
     @extend_schema(tags=ADDRESSES, summary="Delete an address", responses={204: None})
     def delete(self, request: Request, address_id: int) -> Response:

@@ -12,48 +12,48 @@ ROLE_CHOICES = [role.value for role in Role]
 
 # --- inputs -----------------------------------------------------------------------------------------------------
 
-class RegisterInput(serializers.Serializer):
+class RegisterInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
     name = serializers.CharField(max_length=150)
 
 
-class LoginInput(serializers.Serializer):
+class LoginInputSerializer(serializers.Serializer):
     email = serializers.CharField(max_length=254)
     password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
 
 
-class RefreshInput(serializers.Serializer):
+class RefreshInputSerializer(serializers.Serializer):
     refresh = serializers.CharField(max_length=4096)
 
 
-class PasswordChangeInput(serializers.Serializer):
+class PasswordChangeInputSerializer(serializers.Serializer):
     old_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
     new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
 
 
-class PasswordResetInput(serializers.Serializer):
+class PasswordResetInputSerializer(serializers.Serializer):
     # Any string is accepted: the answer is 202 whatever the address, so its format is not worth a 400.
     email = serializers.CharField(max_length=254)
 
 
-class PasswordResetConfirmInput(serializers.Serializer):
+class PasswordResetConfirmInputSerializer(serializers.Serializer):
     uid = serializers.CharField(max_length=64)
     token = serializers.CharField(max_length=128)
     new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
 
 
-class MeUpdateInput(serializers.Serializer):
+class MeUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
 
 
-class AdminUserUpdateInput(serializers.Serializer):
+class AdminUserUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
     role = serializers.ChoiceField(choices=ROLE_CHOICES, required=False)
     is_active = serializers.BooleanField(required=False)
 
 
-class UserSearchQuery(serializers.Serializer):
+class UserSearchQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=254, default="")
 
 
@@ -73,7 +73,7 @@ class AddressInputSerializer(serializers.Serializer):
 
 # --- outputs ----------------------------------------------------------------------------------------------------
 
-class UserOutput(serializers.Serializer):
+class UserOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     email = serializers.EmailField()
     name = serializers.CharField()
@@ -81,24 +81,24 @@ class UserOutput(serializers.Serializer):
     date_joined = serializers.DateTimeField()
 
 
-class AdminUserOutput(UserOutput):
+class AdminUserOutputSerializer(UserOutputSerializer):
     is_active = serializers.BooleanField()
 
 
-class TokenPairOutput(serializers.Serializer):
+class TokenPairOutputSerializer(serializers.Serializer):
     access = serializers.CharField()
     refresh = serializers.CharField()
 
 
-class LoginOutput(TokenPairOutput):
-    user = UserOutput()
+class LoginOutputSerializer(TokenPairOutputSerializer):
+    user = UserOutputSerializer()
 
 
-class DetailOutput(serializers.Serializer):
+class DetailOutputSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class AddressOutput(serializers.Serializer):
+class AddressOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     full_name = serializers.CharField()
     street = serializers.CharField()

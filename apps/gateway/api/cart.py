@@ -15,6 +15,7 @@ from apps.gateway.api.cart_serializers import (
     CartItemQuantityInputSerializer,
     CartOutputSerializer,
 )
+from apps.gateway.api.validation import validated
 from ecommerce.contracts.carts import CartDTO, carts_service
 from ecommerce.permissions import IsAuthenticatedPrincipal
 
@@ -52,9 +53,8 @@ class CartItemsView(APIView):
         "`validation_error`; more than available: 409 `insufficient_stock` naming the line.",
     )
     def post(self, request: Request) -> Response:
-        payload = CartItemAddInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        cart = carts_service.cart_item_add(user_id=request.user.id, **payload.validated_data)
+        line = validated(CartItemAddInputSerializer, request.data)
+        cart = carts_service.cart_item_add(user_id=request.user.id, **line)
         return _cart_response(cart, status.HTTP_201_CREATED)
 
 
@@ -72,11 +72,8 @@ class CartItemView(APIView):
         "than available: 409 `insufficient_stock`.",
     )
     def patch(self, request: Request, product_id: int) -> Response:
-        payload = CartItemQuantityInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        cart = carts_service.cart_item_set_quantity(
-            user_id=request.user.id, product_id=product_id, quantity=payload.validated_data["quantity"]
-        )
+        quantity = validated(CartItemQuantityInputSerializer, request.data)["quantity"]
+        cart = carts_service.cart_item_set_quantity(user_id=request.user.id, product_id=product_id, quantity=quantity)
         return _cart_response(cart)
 
     @extend_schema(operation_id="cart_items_remove", tags=["cart"], responses={200: CartOutputSerializer},

@@ -4,8 +4,6 @@ renders the DTO it gets back."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -17,12 +15,13 @@ from rest_framework.views import APIView
 from apps.gateway.api.catalog_serializers import (
     CategoryInputSerializer,
     CategoryOutputSerializer,
-    ProductCreateSerializer,
+    ProductCreateInputSerializer,
+    ProductInputSerializer,
     ProductOutputSerializer,
     ProductQuerySerializer,
-    ProductWriteSerializer,
-    StockAdjustSerializer,
+    StockAdjustInputSerializer,
 )
+from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.products import (
     CategoryChanges,
@@ -69,11 +68,6 @@ def _staff(request: Request) -> bool:
     return principal_has_role(request, Role.CATALOG_STAFF)
 
 
-def _validated(serializer_class: type, data: Any, *, partial: bool = False) -> dict[str, Any]:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
 
 # --- categories -----------------------------------------------------------------------------------------------------
 
@@ -91,7 +85,7 @@ class CategoryListView(ReadOpenWriteStaff):
     @extend_schema(tags=CATALOG_TAG, operation_id="categories_create", request=CategoryInputSerializer,
                    responses={201: CategoryOutputSerializer}, summary="Create a category (catalog staff)")
     def post(self, request: Request) -> Response:
-        category = products_service.category_create(category=CategoryInput(**_validated(CategoryInputSerializer,
+        category = products_service.category_create(category=CategoryInput(**validated(CategoryInputSerializer,
                                                                                          request.data)))
         return Response(CategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
@@ -107,7 +101,7 @@ class CategoryDetailView(ReadOpenWriteStaff):
     @extend_schema(tags=CATALOG_TAG, operation_id="categories_partial_update", request=CategoryInputSerializer,
                    responses=CategoryOutputSerializer, summary="Change a category (catalog staff)")
     def patch(self, request: Request, category_id: int) -> Response:
-        changes = CategoryChanges(**_validated(CategoryInputSerializer, request.data, partial=True))
+        changes = CategoryChanges(**validated(CategoryInputSerializer, request.data, partial=True))
         category = products_service.category_update(category_id=category_id, changes=changes)
         return Response(CategoryOutputSerializer(category).data)
 
@@ -130,17 +124,17 @@ class ProductListView(ReadOpenWriteStaff):
                    description="Inactive products are listed only for catalog staff.")
     def get(self, request: Request) -> Response:
         page, page_size = page_params(request)
-        query = _validated(ProductQuerySerializer, request.query_params)
+        query = validated(ProductQuerySerializer, request.query_params)
         filters = ProductFilter(**query, include_inactive=_staff(request))
         result = products_service.product_list(filters=filters, page=page, page_size=page_size)
         results = ProductOutputSerializer(result.results, many=True).data
         return Response(paginated_body(request, page=page, page_size=page_size, count=result.count, results=results))
 
-    @extend_schema(tags=CATALOG_TAG, operation_id="products_create", request=ProductCreateSerializer,
+    @extend_schema(tags=CATALOG_TAG, operation_id="products_create", request=ProductCreateInputSerializer,
                    responses={201: ProductOutputSerializer}, summary="Create a product (catalog staff)",
                    description="`stock` is the initial quantity on hand; later it changes only through /stock.")
     def post(self, request: Request) -> Response:
-        product = products_service.product_create(product=ProductInput(**_validated(ProductCreateSerializer,
+        product = products_service.product_create(product=ProductInput(**validated(ProductCreateInputSerializer,
                                                                                       request.data)))
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
@@ -152,20 +146,20 @@ class ProductDetailView(ReadOpenWriteStaff):
         product = products_service.product_get(product_id=product_id, include_inactive=_staff(request))
         return Response(ProductOutputSerializer(product).data)
 
-    @extend_schema(tags=CATALOG_TAG, operation_id="products_update", request=ProductWriteSerializer,
+    @extend_schema(tags=CATALOG_TAG, operation_id="products_update", request=ProductInputSerializer,
                    responses=ProductOutputSerializer, summary="Replace a product (catalog staff)",
                    description="Every field is replaced (omitted optional fields take their defaults); "
                                "`stock` is ignored.")
     def put(self, request: Request, product_id: int) -> Response:
-        product_input = ProductInput(**_validated(ProductWriteSerializer, request.data))
+        product_input = ProductInput(**validated(ProductInputSerializer, request.data))
         product = products_service.product_replace(product_id=product_id, product=product_input)
         return Response(ProductOutputSerializer(product).data)
 
-    @extend_schema(tags=CATALOG_TAG, operation_id="products_partial_update", request=ProductWriteSerializer,
+    @extend_schema(tags=CATALOG_TAG, operation_id="products_partial_update", request=ProductInputSerializer,
                    responses=ProductOutputSerializer, summary="Change a product (catalog staff)",
                    description="Only the fields sent change; `stock` is ignored.")
     def patch(self, request: Request, product_id: int) -> Response:
-        changes = ProductChanges(**_validated(ProductWriteSerializer, request.data, partial=True))
+        changes = ProductChanges(**validated(ProductInputSerializer, request.data, partial=True))
         product = products_service.product_update(product_id=product_id, changes=changes)
         return Response(ProductOutputSerializer(product).data)
 
@@ -181,12 +175,12 @@ class ProductStockView(APIView):
     permission_classes = [IsCatalogStaff]
     problem_statuses = {"POST": [409]}
 
-    @extend_schema(tags=CATALOG_TAG, operation_id="products_stock_adjust", request=StockAdjustSerializer,
+    @extend_schema(tags=CATALOG_TAG, operation_id="products_stock_adjust", request=StockAdjustInputSerializer,
                    responses=ProductOutputSerializer, summary="Receive or write off stock (catalog staff)",
                    description="409 `insufficient_stock` if the write-off would leave less on hand than open "
                                "orders have reserved.")
     def post(self, request: Request, product_id: int) -> Response:
-        delta = _validated(StockAdjustSerializer, request.data)["delta"]
+        delta = validated(StockAdjustInputSerializer, request.data)["delta"]
         product = products_service.product_stock_adjust(product_id=product_id, delta=delta)
         return Response(ProductOutputSerializer(product).data)
 

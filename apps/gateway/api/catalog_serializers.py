@@ -34,7 +34,7 @@ class CategoryOutputSerializer(serializers.Serializer):
 
 # --- products -------------------------------------------------------------------------------------------------------
 
-class ProductWriteSerializer(serializers.Serializer):
+class ProductInputSerializer(serializers.Serializer):
     """PUT and PATCH body (PATCH: every field optional). ``stock`` is not here: it changes only through /stock."""
 
     sku = serializers.CharField(max_length=64)
@@ -54,7 +54,7 @@ class ProductWriteSerializer(serializers.Serializer):
     is_active = serializers.BooleanField(required=False)
 
 
-class ProductCreateSerializer(ProductWriteSerializer):
+class ProductCreateInputSerializer(ProductInputSerializer):
     stock = serializers.IntegerField(required=False, min_value=0, max_value=MAX_STOCK,
                                      help_text="Initial quantity on hand.")
 
@@ -100,7 +100,7 @@ class ProductQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class StockAdjustSerializer(serializers.Serializer):
+class StockAdjustInputSerializer(serializers.Serializer):
     delta = serializers.IntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK,
                                      help_text="Positive receives stock, negative writes it off; never zero.")
 

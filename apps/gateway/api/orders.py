@@ -27,6 +27,7 @@ from apps.gateway.api.orders_serializers import (
     OrderOutputSerializer,
     OrderStatusInputSerializer,
 )
+from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.orders import OrderDTO, OrderStatus, orders_service
 from ecommerce.errors import ContractError
@@ -92,11 +93,10 @@ class OrdersView(APIView):
         description="Customers see their own orders; order_staff and admin see every order.",
     )
     def get(self, request: Request) -> Response:
-        query = OrderListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(OrderListQuerySerializer, request.query_params)
         page, page_size = page_params(request)
-        user_id = query.validated_data.get("user_id") if _is_order_staff(request) else request.user.id
-        status_filter = query.validated_data.get("status")
+        user_id = query.get("user_id") if _is_order_staff(request) else request.user.id
+        status_filter = query.get("status")
         result = orders_service.order_list(
             user_id=user_id, status=OrderStatus(status_filter) if status_filter else None, page=page,
             page_size=page_size,
@@ -178,11 +178,8 @@ class OrderStatusView(APIView):
         "canceled (stock released; a paid order is refunded). Anything else: 409 `invalid_transition`.",
     )
     def post(self, request: Request, order_id: UUID) -> Response:
-        payload = OrderStatusInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        order = orders_service.order_transition(
-            order_id=order_id, status=OrderStatus(payload.validated_data["status"]), actor_id=request.user.id
-        )
+        to_status = OrderStatus(validated(OrderStatusInputSerializer, request.data)["status"])
+        order = orders_service.order_transition(order_id=order_id, status=to_status, actor_id=request.user.id)
         return _order_response(order)
 
 

@@ -365,10 +365,10 @@ def test_user_list_searches_email_and_name_ordered_by_id():
     bob = register(email="bob@example.com", name="Robert Ada-Fan")
     register(email="carol@example.com", name="Carol")
 
-    found, count = selectors.user_list(search="ADA")
+    count, found = selectors.user_list(search="ADA")
     assert ([u.pk for u in found], count) == ([ada.pk, bob.pk], 2)
 
-    page2, total = selectors.user_list(page=2, page_size=2)
+    total, page2 = selectors.user_list(page=2, page_size=2)
     assert (len(page2), total) == (1, 3)
 
     with pytest.raises(ValidationFailed):
@@ -460,7 +460,7 @@ def test_address_list_is_owner_scoped_and_paginated():
         services.address_create(user_id=ada.pk, **ADDRESS)
     services.address_create(user_id=bob.pk, **ADDRESS)
 
-    page, count = selectors.address_list(user_id=ada.pk, page=2, page_size=2)
+    count, page = selectors.address_list(user_id=ada.pk, page=2, page_size=2)
 
     assert count == 3
     assert [a.user_id for a in page] == [ada.pk]
