@@ -1,17 +1,18 @@
-"""Monolith URLconf: the public API, the internal RPC endpoint, the admin and operations endpoints."""
+"""Monolith URLconf: the public API, the admin and operations endpoints.
+
+No internal RPC endpoint: the monolith calls every contract in-process, so it has nothing to serve there, and a
+public port must never route a door that only a shared secret guards (``ecommerce/rpc/urls.py``)."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ecommerce import health
-from ecommerce.rpc.endpoint import rpc_endpoint
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
-    path("internal/rpc/<str:service>/<str:method>", rpc_endpoint, name="internal-rpc"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

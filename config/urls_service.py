@@ -12,7 +12,6 @@ from django.urls import include, path
 
 from config.roles import OWNED_APP_LABELS
 from ecommerce import health
-from ecommerce.rpc.endpoint import rpc_endpoint
 
 
 class RoleAdminSite(admin.AdminSite):
@@ -39,7 +38,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("", include("django_prometheus.urls")),
-    path("internal/rpc/<str:service>/<str:method>", rpc_endpoint, name="internal-rpc"),
+    path("", include("ecommerce.rpc.urls")),
     path("admin/", admin_site.urls),
 ]
 

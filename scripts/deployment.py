@@ -7,8 +7,10 @@ or frozen as a whole, master and workers together, which is what the fault tests
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
+import secrets
 import signal
 import socket
 import subprocess
@@ -29,8 +31,6 @@ DOMAIN_ROLES = ("users", "products", "carts", "orders")
 SPLIT_ROLES = (GATEWAY, *DOMAIN_ROLES)
 MONOLITH = "monolith"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
-DEFAULT_SECRET_KEY = "split-development-secret-key-not-for-production-0123456789"
-DEFAULT_INTERNAL_TOKEN = "split-development-internal-token-not-for-production-0123"
 # Variables that describe one process's place in a deployment; never inherited from the caller's environment.
 _PER_PROCESS = ("DATABASE_URL", "ECOMMERCE_DEPLOYMENT_MODE", "ECOMMERCE_SERVICE_ROLE", "ECOMMERCE_SERVICE_URLS",
                 "ECOMMERCE_RPC_LOOPBACK", "ECOMMERCE_TEST_RPC_LOOPBACK", "DJANGO_SETTINGS_MODULE")
@@ -75,6 +75,25 @@ def database_exists(admin_url: str, name: str) -> bool:
         return connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
+def new_secrets() -> dict[str, str]:
+    """Secrets of their own for one local deployment. Every process it starts runs with DEBUG off, and such a
+    process refuses any secret written in this repository (config/settings/safety.py)."""
+    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "INTERNAL_AUTH_TOKEN": secrets.token_urlsafe(48)}
+
+
+def stored_secrets(path: Path) -> dict[str, str]:
+    """``new_secrets()`` kept in ``path`` (readable by its owner only), so that processes started one by one (from
+    the Procfile, or after a restart) agree with each other and with the sessions and tokens issued before."""
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generated = new_secrets()
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        json.dump(generated, file)
+    return generated
+
+
 class ProcessFailed(RuntimeError):
     pass
 
@@ -109,6 +128,7 @@ class Deployment:
     databases: dict[str, str]
     postgres_url: str = DEFAULT_POSTGRES_URL
     env: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=new_secrets)
     workers: int = 1
     threads: int = 4
     log_dir: Path | None = None
@@ -148,8 +168,7 @@ class Deployment:
         env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "0",
-            "DJANGO_SECRET_KEY": DEFAULT_SECRET_KEY,
-            "INTERNAL_AUTH_TOKEN": DEFAULT_INTERNAL_TOKEN,
+            **self.secrets,
             "PYTHONUNBUFFERED": "1",
         })
         env.update(self.env)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.deployment import DOMAIN_ROLES, ROOT, SPLIT_ROLES, Deployment, venv_bin
+from scripts.deployment import DOMAIN_ROLES, ROOT, SPLIT_ROLES, Deployment, stored_secrets, venv_bin
 
 PROCFILE = ROOT / "Procfile.split"
 PID_FILE = ROOT / "var" / "split" / "up.pid"
@@ -40,6 +40,7 @@ def deployment(*, console: bool = False) -> Deployment:
         database_prefix=os.environ.get("SPLIT_DATABASE_PREFIX", "ecommerce_split_"),
         postgres_url=os.environ.get("SPLIT_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432"),
         workers=workers, threads=4, console=console, log_dir=ROOT / "var" / "split",
+        secrets=stored_secrets(ROOT / "var" / "split" / "secrets.json"),
     )
 
 

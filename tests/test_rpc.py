@@ -13,7 +13,7 @@ from ecommerce.errors import InsufficientStock, NotFound, RemoteServiceError
 from ecommerce.rpc import signing
 from ecommerce.rpc.client import RemoteService
 from ecommerce.rpc.service import contract_methods
-from ecommerce.rpc.transport import rpc_path
+from ecommerce.rpc.transport import INTERNAL_URLCONF, rpc_path
 from tests.rpc_fixtures import LocalQuoteService, Quote, QuoteChanges, QuoteService, quote_service
 
 
@@ -66,6 +66,7 @@ def _signed_post(client: Client, path: str, body: bytes, **header_overrides: str
     return client.post(path, data=body, content_type="application/json", headers=headers)
 
 
+@pytest.mark.urls(INTERNAL_URLCONF)  # the endpoint as a domain role serves it
 def test_the_internal_endpoint_answers_a_correctly_signed_call(db) -> None:
     path = rpc_path("quotes", "quote_get")
     response = _signed_post(Client(), path, json.dumps({"sku": "x"}).encode())
@@ -74,6 +75,7 @@ def test_the_internal_endpoint_answers_a_correctly_signed_call(db) -> None:
     assert response.json() == {"result": {"sku": "x", "amount": "19.99", "tags": ["a", "b"]}}
 
 
+@pytest.mark.urls(INTERNAL_URLCONF)  # the endpoint as a domain role serves it
 def test_the_internal_endpoint_refuses_unsigned_forged_and_replayed_calls(db) -> None:
     client = Client()
     path = rpc_path("quotes", "quote_get")
@@ -95,6 +97,7 @@ def test_the_internal_endpoint_refuses_unsigned_forged_and_replayed_calls(db) ->
     assert tampered.status_code == 401
 
 
+@pytest.mark.urls(INTERNAL_URLCONF)  # the endpoint as a domain role serves it
 def test_old_timestamps_are_refused(db, monkeypatch) -> None:
     path = rpc_path("quotes", "quote_get")
     body = b'{"sku":"x"}'
@@ -107,6 +110,7 @@ def test_old_timestamps_are_refused(db, monkeypatch) -> None:
     assert response.status_code == 401
 
 
+@pytest.mark.urls(INTERNAL_URLCONF)  # the endpoint as a domain role serves it
 def test_a_rotated_secret_is_still_accepted_while_listed(db, settings) -> None:
     path = rpc_path("quotes", "quote_get")
     body = b'{"sku":"x"}'
@@ -124,6 +128,7 @@ def test_a_rotated_secret_is_still_accepted_while_listed(db, settings) -> None:
     assert accepted.status_code == 200
 
 
+@pytest.mark.urls(INTERNAL_URLCONF)  # the endpoint as a domain role serves it
 def test_bad_arguments_and_unknown_methods_are_client_errors(db) -> None:
     client = Client()
     bad = _signed_post(client, rpc_path("quotes", "quote_get"), b'{"sku": 5, "extra": 1}')

@@ -1,4 +1,5 @@
-"""Settings come from the environment; production refuses what is only safe on a developer's machine."""
+"""Settings come from the environment; every process with DEBUG off refuses what is only safe on a developer's
+machine, whichever settings module and deployment mode it starts with."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
+from config.settings.safety import DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SECRET_KEY
+
 ROOT = Path(__file__).resolve().parent.parent
-STRONG_SECRET = "x" * 50
-STRONG_INTERNAL_TOKEN = "y" * 40
+STRONG_SECRET = "Kq3v-strong-secret-key-for-settings-tests-7d1f0c9b2e8a4f6d"
+STRONG_INTERNAL_TOKEN = "Zp8w-strong-internal-token-for-tests-5a2c"
+SETTINGS_MODULES = ["config.settings.base", "config.settings.local", "config.settings.production"]
+SPLIT = {"ECOMMERCE_DEPLOYMENT_MODE": "split", "ECOMMERCE_SERVICE_ROLE": "users"}
 
 
 def _load(module: str, **environment: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "ECOMMERCE_"))}
+           if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "ECOMMERCE_", "INTERNAL_AUTH",
+                                "JWT_"))}
     env.update(environment)
     code = (f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = '{module}'; django.setup(); "
             "from django.conf import settings; "
@@ -24,6 +30,12 @@ def _load(module: str, **environment: str) -> subprocess.CompletedProcess[str]:
             "settings.CELERY_TASK_ALWAYS_EAGER)")
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           check=False, timeout=60)
+
+
+def _assert_refused(result: subprocess.CompletedProcess[str], complaint: str) -> None:
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert complaint in result.stderr, result.stderr[-2000:]
 
 
 def test_with_nothing_set_the_shop_runs_on_embedded_defaults() -> None:
@@ -42,25 +54,63 @@ def test_service_urls_switch_to_postgres_redis_and_a_real_broker() -> None:
     assert result.stdout.split() == ["django.db.backends.postgresql", "django_redis.cache.RedisCache", "False"]
 
 
-@pytest.mark.parametrize(
-    ("environment", "complaint"),
-    [
-        ({"INTERNAL_AUTH_TOKEN": STRONG_INTERNAL_TOKEN}, "DJANGO_SECRET_KEY"),
-        ({"DJANGO_SECRET_KEY": STRONG_SECRET, "INTERNAL_AUTH_TOKEN": STRONG_INTERNAL_TOKEN, "DJANGO_DEBUG": "1"},
-         "DJANGO_DEBUG"),
-        ({"DJANGO_SECRET_KEY": STRONG_SECRET}, "INTERNAL_AUTH_TOKEN"),
-    ],
-)
-def test_production_refuses_default_secrets_and_debug(environment: dict[str, str], complaint: str) -> None:
-    result = _load("config.settings.production", **environment)
+@pytest.mark.parametrize("module", SETTINGS_MODULES)
+@pytest.mark.parametrize("secret", ["", DEVELOPMENT_SECRET_KEY, "too-short-but-random-3f9a",
+                                    "change-me-to-a-long-random-value-of-at-least-50-chars!!"])
+def test_with_debug_off_every_settings_module_refuses_a_weak_secret_key(module: str, secret: str) -> None:
+    environment = {"DJANGO_DEBUG": "0", "INTERNAL_AUTH_TOKEN": STRONG_INTERNAL_TOKEN}
+    if secret:
+        environment["DJANGO_SECRET_KEY"] = secret
 
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert complaint in result.stderr
+    _assert_refused(_load(module, **environment), "DJANGO_SECRET_KEY")
 
 
-def test_production_starts_with_real_secrets() -> None:
+@pytest.mark.parametrize("module", SETTINGS_MODULES)
+@pytest.mark.parametrize("token", ["", DEVELOPMENT_INTERNAL_TOKEN, "short-token-4b1e"])
+def test_with_debug_off_a_split_role_refuses_a_weak_internal_token(module: str, token: str) -> None:
+    result = _load(module, DJANGO_DEBUG="0", DJANGO_SECRET_KEY=STRONG_SECRET, INTERNAL_AUTH_TOKEN=token, **SPLIT)
+
+    _assert_refused(result, "INTERNAL_AUTH_TOKEN")
+
+
+@pytest.mark.parametrize("role", ["gateway", "products"])
+def test_a_weak_token_still_accepted_during_a_rotation_is_refused_too(role: str) -> None:
     result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
-                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN)
+                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, INTERNAL_AUTH_TOKENS_ACCEPTED=DEVELOPMENT_INTERNAL_TOKEN,
+                   ECOMMERCE_DEPLOYMENT_MODE="split", ECOMMERCE_SERVICE_ROLE=role)
+
+    _assert_refused(result, "INTERNAL_AUTH_TOKENS_ACCEPTED")
+
+
+def test_the_monolith_needs_no_internal_token_because_it_serves_no_internal_endpoint() -> None:
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_forcing_the_loopback_path_needs_a_real_internal_token() -> None:
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, ECOMMERCE_RPC_LOOPBACK="1")
+
+    _assert_refused(result, "INTERNAL_AUTH_TOKEN")
+
+
+def test_a_weak_metrics_or_jwt_key_is_refused() -> None:
+    metrics = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, ECOMMERCE_METRICS_TOKEN="metrics")
+    jwt = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, JWT_SIGNING_KEY="change-me")
+
+    _assert_refused(metrics, "ECOMMERCE_METRICS_TOKEN")
+    _assert_refused(jwt, "JWT_SIGNING_KEY")
+
+
+def test_production_refuses_debug() -> None:
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, DJANGO_DEBUG="1")
+
+    _assert_refused(result, "DJANGO_DEBUG")
+
+
+@pytest.mark.parametrize("mode", [{}, SPLIT, {**SPLIT, "ECOMMERCE_SERVICE_ROLE": "gateway"}])
+def test_production_starts_with_real_secrets_in_every_mode(mode: dict[str, str]) -> None:
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
+                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **mode)
 
     assert result.returncode == 0, result.stderr

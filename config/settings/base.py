@@ -1,17 +1,20 @@
 """Settings shared by every environment. Everything an operator may change is read from the environment here,
 in one place; the per-environment modules only adjust defaults."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 
+from config.settings.safety import DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SECRET_KEY, refuse_unsafe_settings
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
-DEFAULT_SECRET_KEY = "insecure-development-key-change-me"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEFAULT_SECRET_KEY)
+# Development defaults: any process with DEBUG off refuses them (config/settings/safety.py).
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
@@ -21,7 +24,8 @@ ECOMMERCE_SERVICE_ROLE = env.str("ECOMMERCE_SERVICE_ROLE", default="")
 ECOMMERCE_SERVICE_URLS = env.dict("ECOMMERCE_SERVICE_URLS", default={})
 # Contract calls travel through the real serialisation path even in one process when this is set (tests).
 ECOMMERCE_RPC_LOOPBACK = env.bool("ECOMMERCE_RPC_LOOPBACK", default=False)
-INTERNAL_AUTH_TOKEN = env.str("INTERNAL_AUTH_TOKEN", default="insecure-internal-token-change-me")
+# Signs and checks internal calls; needed only where they are made or served (split roles, loopback tests).
+INTERNAL_AUTH_TOKEN = env.str("INTERNAL_AUTH_TOKEN", default=DEVELOPMENT_INTERNAL_TOKEN)
 # Extra secrets still accepted on incoming calls while INTERNAL_AUTH_TOKEN is being rotated.
 INTERNAL_AUTH_TOKENS_ACCEPTED = env.list("INTERNAL_AUTH_TOKENS_ACCEPTED", default=[])
 ECOMMERCE_RPC_TIMEOUT_SECONDS = env.float("ECOMMERCE_RPC_TIMEOUT_SECONDS", default=5.0)
@@ -41,6 +45,11 @@ ECOMMERCE_THROTTLE_USER = env.str("ECOMMERCE_THROTTLE_USER", default="1200/min")
 ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT", default="10/15min")
 ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP", default="100/15min")
 ECOMMERCE_IDEMPOTENCY_TTL_SECONDS = env.int("ECOMMERCE_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
+# Pagination links start with this (e.g. https://shop.example.com) when it is set, else they are relative: they are
+# never built from the request's Host header, which a client chooses.
+ECOMMERCE_PUBLIC_BASE_URL = env.str("ECOMMERCE_PUBLIC_BASE_URL", default="").rstrip("/")
+# /metrics answers only a request bearing this token; without one it is not served at all.
+ECOMMERCE_METRICS_TOKEN = env.str("ECOMMERCE_METRICS_TOKEN", default="")
 ECOMMERCE_FRONTEND_PASSWORD_RESET_URL = env.str(
     "ECOMMERCE_FRONTEND_PASSWORD_RESET_URL", default="http://localhost:3000/password-reset/{uid}/{token}"
 )
@@ -241,3 +250,7 @@ if ECOMMERCE_DEPLOYMENT_MODE == "split":
     from config.roles import split_settings
 
     globals().update(split_settings(ECOMMERCE_SERVICE_ROLE, globals()))
+
+# Named directly (not through local, production or test, which end with the same call), base refuses what they do.
+if os.environ.get("DJANGO_SETTINGS_MODULE") == __name__:
+    refuse_unsafe_settings(globals())

@@ -5,9 +5,11 @@ A test run only touches what it creates: its PostgreSQL test database and its ca
 
 import os
 import re
+import secrets
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import CACHES, DATABASES
+from config.settings.base import CACHES, DATABASES, SIMPLE_JWT
+from config.settings.safety import refuse_unsafe_settings
 
 # xdist gives every worker of one run the same TESTRUNUID; a plain run uses its process id.
 TEST_RUN_ID = re.sub(r"[^a-z0-9_]", "", (
@@ -17,6 +19,11 @@ TEST_RUN_ID = re.sub(r"[^a-z0-9_]", "", (
 ).lower())
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
+# Tests run with DEBUG off, like production: they get secrets of their own, never the development defaults.
+SECRET_KEY = secrets.token_urlsafe(64)
+SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
+INTERNAL_AUTH_TOKEN = secrets.token_urlsafe(48)
+
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
@@ -25,3 +32,5 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # pytest-django appends the xdist worker (``_gw0``) itself.
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}
 CACHES["default"]["KEY_PREFIX"] = f"test-{TEST_RUN_ID}-{_WORKER}"
+
+refuse_unsafe_settings(globals())

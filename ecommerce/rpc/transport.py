@@ -3,7 +3,8 @@
 ``HttpTransport`` is the production path: pooled connections per target, a timeout on every call, bounded retries
 only where a retry cannot do the work twice, and a circuit breaker per target so a dead role fails fast.
 ``LoopbackTransport`` sends the same signed bytes through the in-process internal endpoint; tests use it to prove
-that every contract survives serialisation without opening a socket."""
+that every contract survives serialisation without opening a socket. It resolves the call against the internal
+route alone (``ecommerce.rpc.urls``), which no public URLconf includes."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from ecommerce.rpc import signing
 logger = logging.getLogger(__name__)
 
 INTERNAL_RPC_PREFIX = "/internal/rpc"
+INTERNAL_URLCONF = "ecommerce.rpc.urls"
 
 
 def rpc_path(service: str, method: str) -> str:
@@ -44,10 +46,14 @@ def _signed_headers(path: str, body: bytes) -> dict[str, str]:
 
 class LoopbackTransport:
     def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
-        from django.test import Client
+        from django.test import RequestFactory
+        from django.urls import resolve
 
         path = rpc_path(service, method)
-        response = Client().post(path, data=body, content_type="application/json", headers=_signed_headers(path, body))
+        request = RequestFactory().post(path, data=body, content_type="application/json",
+                                        headers=_signed_headers(path, body))
+        route = resolve(path, urlconf=INTERNAL_URLCONF)
+        response = route.func(request, *route.args, **route.kwargs)
         return response.status_code, json.loads(response.content or b"null")
 
 

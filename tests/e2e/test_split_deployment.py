@@ -20,7 +20,7 @@ import httpx
 import psycopg
 import pytest
 
-from scripts.deployment import DEFAULT_INTERNAL_TOKEN, DOMAIN_ROLES, Deployment
+from scripts.deployment import DOMAIN_ROLES, Deployment
 from tests.e2e.conftest import RPC_TIMEOUT_SECONDS, Customer, Shop, assert_problem, eventually
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +111,7 @@ def _stock(shop: Shop, product_id: int) -> int:
         return anonymous.get(f"/products/{product_id}").json()["stock"]
 
 
-def _sign(path: str, body: bytes, *, secret: str = DEFAULT_INTERNAL_TOKEN, timestamp: int | None = None,
+def _sign(path: str, body: bytes, *, secret: str, timestamp: int | None = None,
           nonce: str | None = None) -> dict[str, str]:
     """The documented signature of internal calls: HMAC-SHA256 over method, path, timestamp, nonce and body."""
     stamp = str(timestamp if timestamp is not None else int(time.time()))
@@ -135,7 +135,8 @@ def test_each_role_serves_only_its_own_surface(split: Deployment) -> None:
         # A role answers only for the contract it owns, even with a valid signature.
         other = "products" if role != "products" else "carts"
         path = f"/internal/rpc/{other}/product_get"
-        refused = httpx.post(f"{split.url(role)}{path}", content=b"{}", headers=_sign(path, b"{}"))
+        refused = httpx.post(f"{split.url(role)}{path}", content=b"{}",
+                             headers=_sign(path, b"{}", secret=split.secrets["INTERNAL_AUTH_TOKEN"]))
         assert refused.status_code == 404, (role, refused.text)
 
 
@@ -153,15 +154,16 @@ def test_forged_tampered_stale_and_replayed_internal_calls_are_refused(split_sho
     path = "/internal/rpc/products/product_get"
     url = f"{split.url('products')}{path}"
     body = json.dumps({"product_id": product["id"]}).encode()
+    secret = split.secrets["INTERNAL_AUTH_TOKEN"]
 
     unsigned = httpx.post(url, content=body, headers={"Content-Type": "application/json"})
     forged = httpx.post(url, content=body, headers=_sign(path, body, secret="guessed-secret"))
-    stale = httpx.post(url, content=body, headers=_sign(path, body, timestamp=int(time.time()) - 3600))
+    stale = httpx.post(url, content=body, headers=_sign(path, body, secret=secret, timestamp=int(time.time()) - 3600))
     tampered = httpx.post(url, content=json.dumps({"product_id": product["id"] + 1}).encode(),
-                          headers=_sign(path, body))
+                          headers=_sign(path, body, secret=secret))
     elsewhere = httpx.post(f"{split.url('products')}/internal/rpc/products/product_delete", content=body,
-                           headers=_sign(path, body))
-    genuine_headers = _sign(path, body)
+                           headers=_sign(path, body, secret=secret))
+    genuine_headers = _sign(path, body, secret=secret)
     genuine = httpx.post(url, content=body, headers=genuine_headers)
     replayed = httpx.post(url, content=body, headers=genuine_headers)
 

@@ -1,0 +1,76 @@
+"""Refuses to start a process whose secrets are only safe on a developer's machine.
+
+Rule guarded here: with DEBUG off, no process signs anything with a secret that is empty, short, a default written in
+this repository or an obvious placeholder (``change-me``...). That covers ``DJANGO_SECRET_KEY`` (sessions, CSRF,
+password-reset links), ``JWT_SIGNING_KEY`` when it is set apart from it (access tokens), the internal RPC token and
+every token still accepted during a rotation, and ``ECOMMERCE_METRICS_TOKEN`` when metrics are exposed.
+
+The internal token is required only where internal calls are signed or accepted: by every role of a split
+deployment, and wherever contract calls are forced through the loopback path. The monolith serves no internal
+endpoint and calls every contract in-process, so it needs no internal token at all.
+
+Every settings module a process can be started with (``local``, ``production``, ``test``, and ``base`` when it is
+named directly) ends by calling :func:`refuse_unsafe_settings`, so the refusal happens at import time in gunicorn,
+Celery and ``manage.py`` alike, before anything is served. This module must not import Django's settings or an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
+DEVELOPMENT_INTERNAL_TOKEN = "insecure-internal-token-change-me"
+# Django's own deployment check wants at least this many characters in SECRET_KEY (security.W009).
+SECRET_KEY_MIN_LENGTH = 50
+TOKEN_MIN_LENGTH = 32
+_PLACEHOLDER_MARKERS = ("insecure", "change-me", "changeme", "not-for-production", "build-only", "django-insecure")
+
+
+def weakness(value: str, *, min_length: int) -> str | None:
+    """Why ``value`` is not fit to sign anything outside a developer's machine, or None when it is."""
+    if not value:
+        return "is empty"
+    if value in {DEVELOPMENT_SECRET_KEY, DEVELOPMENT_INTERNAL_TOKEN}:
+        return "is the development default"
+    lowered = value.lower()
+    if any(marker in lowered for marker in _PLACEHOLDER_MARKERS):
+        return "is a placeholder"
+    if len(value) < min_length:
+        return f"is shorter than {min_length} characters"
+    if len(set(value)) < 5:
+        return "repeats too few characters"
+    return None
+
+
+def signs_internal_calls(values: Mapping[str, Any]) -> bool:
+    return values["ECOMMERCE_DEPLOYMENT_MODE"] == "split" or bool(values["ECOMMERCE_RPC_LOOPBACK"])
+
+
+def unsafe_settings(values: Mapping[str, Any]) -> list[str]:
+    """Every complaint about ``values`` (a settings module's globals); empty when the process may start."""
+    if values["DEBUG"]:
+        return []
+    secrets: list[tuple[str, str, int]] = [("DJANGO_SECRET_KEY", values["SECRET_KEY"], SECRET_KEY_MIN_LENGTH)]
+    jwt_key = values["SIMPLE_JWT"]["SIGNING_KEY"]
+    if jwt_key != values["SECRET_KEY"]:
+        secrets.append(("JWT_SIGNING_KEY", jwt_key, TOKEN_MIN_LENGTH))
+    if signs_internal_calls(values):
+        secrets.append(("INTERNAL_AUTH_TOKEN", values["INTERNAL_AUTH_TOKEN"], TOKEN_MIN_LENGTH))
+        secrets += [("INTERNAL_AUTH_TOKENS_ACCEPTED", accepted, TOKEN_MIN_LENGTH)
+                    for accepted in values["INTERNAL_AUTH_TOKENS_ACCEPTED"]]
+    if values["ECOMMERCE_METRICS_TOKEN"]:
+        secrets.append(("ECOMMERCE_METRICS_TOKEN", values["ECOMMERCE_METRICS_TOKEN"], TOKEN_MIN_LENGTH))
+    return [f"{name} {problem}" for name, value, min_length in secrets
+            if (problem := weakness(value, min_length=min_length))]
+
+
+def refuse_unsafe_settings(values: Mapping[str, Any]) -> None:
+    complaints = unsafe_settings(values)
+    if complaints:
+        raise ImproperlyConfigured(
+            "Refusing to start with DJANGO_DEBUG off: " + "; ".join(complaints)
+            + ". Set each to a long random value (e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
