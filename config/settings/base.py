@@ -197,7 +197,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["ecommerce.auth.StatelessJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["ecommerce.api.parsers.BoundedJSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["ecommerce.throttling.AnonThrottle", "ecommerce.throttling.UserThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": ECOMMERCE_THROTTLE_ANON, "user": ECOMMERCE_THROTTLE_USER},
     "EXCEPTION_HANDLER": "ecommerce.api.problems.problem_exception_handler",

@@ -7,11 +7,13 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from ecommerce.api.parsers import PayloadTooLarge
 from ecommerce.errors import ContractError, RemoteServiceError, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -28,6 +30,7 @@ _DRF_CODES: list[tuple[type[drf.APIException], str, str]] = [
     (drf.NotAcceptable, "not_acceptable", "Not acceptable"),
     (drf.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type"),
     (drf.ParseError, "parse_error", "Malformed request"),
+    (PayloadTooLarge, "payload_too_large", "Payload too large"),
     (drf.Throttled, "throttled", "Too many requests"),
 ]
 
@@ -62,6 +65,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = drf.PermissionDenied()
+    elif isinstance(exc, SuspiciousOperation):
+        # Django's own limits on what a client sends (body size, field count, a bad Host): the client's fault.
+        exc = _suspicious_operation_as_api_error(exc)
 
     if isinstance(exc, ValidationFailed):
         set_rollback()
@@ -97,6 +103,12 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return _problem_response(problem(500, "server_error", "Internal server error", "An unexpected error occurred."))
 
 
+def _suspicious_operation_as_api_error(exc: SuspiciousOperation) -> drf.APIException:
+    if isinstance(exc, RequestDataTooBig):
+        return PayloadTooLarge()
+    return drf.ParseError("The request could not be understood.")
+
+
 def _json_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
     return JsonResponse(problem(status, code, title, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -110,6 +122,9 @@ def server_error_view(request: HttpRequest) -> JsonResponse:
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    """Django answers its own ``SuspiciousOperation``s (outside DRF: the admin, a bad Host) through this view."""
+    if isinstance(exception, RequestDataTooBig):
+        return _json_problem(413, "payload_too_large", "Payload too large", "The request body is too large.")
     return _json_problem(400, "bad_request", "Bad request", "The request could not be understood.")
 
 
