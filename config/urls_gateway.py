@@ -12,7 +12,7 @@ from ecommerce.rpc.readiness import gateway_readyz
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", gateway_readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    path("", include("ecommerce.metrics")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("apps.gateway.urls")),

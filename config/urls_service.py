@@ -37,7 +37,7 @@ import_module(f"ecommerce.contracts.{settings.ECOMMERCE_SERVICE_ROLE}")
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),
+    path("", include("ecommerce.metrics")),
     path("", include("ecommerce.rpc.urls")),
     path("admin/", admin_site.urls),
 ]

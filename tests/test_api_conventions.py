@@ -7,6 +7,8 @@ import uuid
 import pytest
 from django.test import Client
 
+from ecommerce.contracts.users import AddressInput, users_service
+from ecommerce.roles import Role
 from ecommerce.throttling import parse_rate
 
 
@@ -91,3 +93,27 @@ def test_rates_read_multi_unit_periods(rate: str, expected: tuple[int, int]) -> 
 def test_unreadable_rates_are_refused() -> None:
     with pytest.raises(ValueError, match="Unreadable rate"):
         parse_rate("lots/forever")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("forged", [{"HTTP_HOST": "evil.example"}, {"HTTP_X_FORWARDED_HOST": "evil.example"},
+                                    {"HTTP_HOST": "users.shop.svc.cluster.local"}])
+def test_pagination_links_never_repeat_the_host_a_client_sends(client_for, settings, forged) -> None:
+    settings.ALLOWED_HOSTS = ["*"]  # even where an operator lets every Host through
+    settings.USE_X_FORWARDED_HOST = True
+    client = client_for(Role.CUSTOMER)
+    for index in range(3):
+        users_service.address_create(user_id=client.user.id, address=AddressInput(
+            full_name=f"Ann {index}", street="1 Main St", city="Springfield", zip_code="62701", country="US"))
+    second_page = "/api/v1/users/me/addresses?page=2&page_size=1"
+
+    settings.ECOMMERCE_PUBLIC_BASE_URL = ""
+    relative = client.get(second_page, **forged).json()
+    settings.ECOMMERCE_PUBLIC_BASE_URL = "https://shop.example.com"
+    configured = client.get(second_page, **forged).json()
+
+    assert (relative["next"], relative["previous"]) == (
+        "/api/v1/users/me/addresses?page=3&page_size=1", "/api/v1/users/me/addresses?page_size=1")
+    assert (configured["next"], configured["previous"]) == (
+        "https://shop.example.com/api/v1/users/me/addresses?page=3&page_size=1",
+        "https://shop.example.com/api/v1/users/me/addresses?page_size=1")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django_prometheus.exports import ExportToDjangoView
 
-from ecommerce import health
+from apps.gateway.tests.problems import assert_problem
+from ecommerce import health, metrics
+from tests.urlconf import routes
 
 
 @pytest.mark.django_db
@@ -38,12 +41,48 @@ def test_readiness_is_503_naming_what_failed(monkeypatch) -> None:
     assert "internal-host" not in response.content.decode()
 
 
+METRICS_TOKEN = "scraper-token-for-the-operations-tests-0f3a9c"
+
+
 @pytest.mark.django_db
-def test_metrics_are_prometheus_text() -> None:
-    response = Client().get("/metrics")
+def test_metrics_are_prometheus_text_for_the_scraper(settings) -> None:
+    settings.ECOMMERCE_METRICS_TOKEN = METRICS_TOKEN
+
+    response = Client().get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
 
     assert response.status_code == 200
     assert b"django_http_requests" in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("authorization", [None, "Bearer wrong-token", f"Basic {METRICS_TOKEN}", "Bearer ",
+                                           f"Bearer {METRICS_TOKEN}x"])
+def test_metrics_refuse_anyone_without_the_token(settings, authorization) -> None:
+    settings.ECOMMERCE_METRICS_TOKEN = METRICS_TOKEN
+    headers = {"Authorization": authorization} if authorization else {}
+
+    response = Client().get("/metrics", headers=headers)
+
+    assert_problem(response, 401, "not_authenticated")
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert b"django_http" not in response.content
+
+
+@pytest.mark.django_db
+def test_without_a_configured_token_metrics_are_not_served_at_all(settings) -> None:
+    settings.ECOMMERCE_METRICS_TOKEN = ""
+
+    assert_problem(Client().get("/metrics", headers={"Authorization": "Bearer "}), 404, "not_found")
+
+
+@pytest.mark.parametrize("urlconf", ["config.urls", "config.urls_gateway", "config.urls_service"])
+def test_every_role_serves_metrics_only_through_the_token_check(urlconf: str, settings) -> None:
+    settings.ECOMMERCE_SERVICE_ROLE = "orders"
+
+    served = {route.pattern: route.callback for route in routes(urlconf)}
+
+    assert served["metrics"] is metrics.metrics
+    assert ExportToDjangoView not in served.values()
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@ machine, whichever settings module and deployment mode it starts with."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -114,3 +115,29 @@ def test_production_starts_with_real_secrets_in_every_mode(mode: dict[str, str])
                    INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **mode)
 
     assert result.returncode == 0, result.stderr
+
+
+_DEPLOY_CHECK = (
+    "import json, django; django.setup(); from django.conf import settings as s; "
+    "from django.core.management import call_command; "
+    "call_command('check', deploy=True, fail_level='WARNING'); "
+    "print(json.dumps({'silenced': s.SILENCED_SYSTEM_CHECKS, 'hsts': [s.SECURE_HSTS_SECONDS, "
+    "s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD]}))"
+)
+
+
+@pytest.mark.parametrize("mode", [{}, *({**SPLIT, "ECOMMERCE_SERVICE_ROLE": role}
+                                        for role in ("gateway", "users", "products", "carts", "orders"))])
+def test_the_deployment_check_is_clean_in_every_role_with_nothing_silenced(mode: dict[str, str]) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "ECOMMERCE_", "INTERNAL_AUTH", "JWT_"))}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
+               INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **mode)
+
+    result = subprocess.run([sys.executable, "-c", _DEPLOY_CHECK], cwd=ROOT, env=env, capture_output=True, text=True,
+                            check=False, timeout=60)
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    checked = json.loads(result.stdout.strip().splitlines()[-1])
+    assert checked["silenced"] == []
+    assert checked["hsts"] == [365 * 24 * 3600, True, True]

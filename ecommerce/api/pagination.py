@@ -1,11 +1,17 @@
 """Page-number pagination over contract results. Contracts return ``Page`` DTOs (one page plus the total
-count), so the database does the slicing whichever process owns it; the gateway only adds the links."""
+count), so the database does the slicing whichever process owns it; the gateway only adds the links.
+
+Rule guarded here: a link never repeats the request's Host (or X-Forwarded-Host) header, which the client chooses and
+which can name an internal host behind the ingress. Links start with ``ECOMMERCE_PUBLIC_BASE_URL`` when it is set and
+are relative to the API's own address (``/api/v1/products?page=2``) otherwise."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -40,7 +46,7 @@ def paginated_body(request: Request, *, page: int, page_size: int, count: int, r
     last_page = max(1, -(-count // page_size))
     if page > last_page:
         raise exceptions.NotFound("Invalid page.")
-    url = request.build_absolute_uri()
+    url = f"{settings.ECOMMERCE_PUBLIC_BASE_URL}{request.get_full_path()}"
     next_url = replace_query_param(url, "page", page + 1) if page < last_page else None
     if page <= 1:
         previous_url = None
@@ -51,6 +57,11 @@ def paginated_body(request: Request, *, page: int, page_size: int, count: int, r
     return {"count": count, "next": next_url, "previous": previous_url, "results": results}
 
 
+@extend_schema_field(OpenApiTypes.URI_REF)
+class PageLinkField(serializers.CharField):
+    """Absolute from ECOMMERCE_PUBLIC_BASE_URL when it is configured, else a path relative to the API's host."""
+
+
 def paginated_serializer(item: type[serializers.Serializer], name: str) -> type[serializers.Serializer]:
     """The documented shape of a page of ``item`` for the OpenAPI schema."""
     return type(
@@ -58,8 +69,8 @@ def paginated_serializer(item: type[serializers.Serializer], name: str) -> type[
         (serializers.Serializer,),
         {
             "count": serializers.IntegerField(),
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
+            "next": PageLinkField(allow_null=True),
+            "previous": PageLinkField(allow_null=True),
             "results": item(many=True),
         },
     )

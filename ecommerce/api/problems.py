@@ -109,24 +109,25 @@ def _suspicious_operation_as_api_error(exc: SuspiciousOperation) -> drf.APIExcep
     return drf.ParseError("The request could not be understood.")
 
 
-def _json_problem(status: int, code: str, title: str, detail: str) -> JsonResponse:
+def problem_response(status: int, code: str, title: str, detail: str) -> JsonResponse:
+    """A problem-details answer for plain Django views (outside DRF)."""
     return JsonResponse(problem(status, code, title, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_problem(404, "not_found", "Not found", "No resource at this address.")
+    return problem_response(404, "not_found", "Not found", "No resource at this address.")
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
-    return _json_problem(500, "server_error", "Internal server error", "An unexpected error occurred.")
+    return problem_response(500, "server_error", "Internal server error", "An unexpected error occurred.")
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django answers its own ``SuspiciousOperation``s (outside DRF: the admin, a bad Host) through this view."""
     if isinstance(exception, RequestDataTooBig):
-        return _json_problem(413, "payload_too_large", "Payload too large", "The request body is too large.")
-    return _json_problem(400, "bad_request", "Bad request", "The request could not be understood.")
+        return problem_response(413, "payload_too_large", "Payload too large", "The request body is too large.")
+    return problem_response(400, "bad_request", "Bad request", "The request could not be understood.")
 
 
 def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return _json_problem(403, "permission_denied", "Permission denied", "You may not do this.")
+    return problem_response(403, "permission_denied", "Permission denied", "You may not do this.")

@@ -38,6 +38,7 @@ DEMO_PASSWORD = "Demo-Passw0rd-e2e-42"
 ADMIN_EMAIL = "admin@example.com"
 # Every contract call the gateway makes gives up after this (per attempt); the fault tests hold answers to it.
 RPC_TIMEOUT_SECONDS = 2.0
+METRICS_TOKEN = "e2e-scraper-token-3b7d0c1e9f2a4c68"
 # Enough per attempt for the slowest legitimate call (argon2 sign-in on a busy two-core machine).
 SERVER_ENV = {
     "ECOMMERCE_RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
@@ -47,6 +48,7 @@ SERVER_ENV = {
     "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP": "100000/15min",
     "DJANGO_LOG_LEVEL": "WARNING",
     "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    "ECOMMERCE_METRICS_TOKEN": METRICS_TOKEN,
 }
 _NOT_INHERITED = ("REDIS_URL", "CELERY_BROKER_URL")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import Shop, assert_problem
+from tests.e2e.conftest import METRICS_TOKEN, Shop, assert_problem
 
 pytestmark = pytest.mark.e2e
 
@@ -35,11 +35,18 @@ def test_health_readiness_schema_and_docs(shop: Shop) -> None:
         ready = root.get("/readyz")
         schema = root.get("/api/schema/")
         docs = root.get("/api/docs/")
-        metrics = root.get("/metrics")
+        metrics = root.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        anonymous_metrics = root.get("/metrics")
+        internal = root.post("/internal/rpc/users/user_update", content=b"{}",
+                             headers={"Content-Type": "application/json"})
 
     assert ready.status_code == 200, ready.text
     assert schema.status_code == 200
     assert b"/api/v1/orders" in schema.content
     assert b"/internal" not in schema.content
     assert docs.status_code == 200
-    assert metrics.status_code == 200
+    if shop.mode != "external":  # the suite's own servers know the scraper's token
+        assert metrics.status_code == 200
+        assert b"django_http_requests" in metrics.content
+    assert anonymous_metrics.status_code in {401, 404}  # never public: 404 where no token is configured
+    assert_problem(internal, 404, "not_found")  # the public entry never routes the internal endpoint
