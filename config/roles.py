@@ -42,14 +42,17 @@ _TOKEN_BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 # (without ever querying it) because DRF's JWT authentication resolves AUTH_USER_MODEL when it is created.
 _GATEWAY_DROPS = {
     "django.contrib.admin", "django.contrib.sessions", "django.contrib.messages", "ecommerce.events",
-    _TOKEN_BLACKLIST_APP,
+    _TOKEN_BLACKLIST_APP, "axes",
 }
 _GATEWAY_MIDDLEWARE_DROPS = {
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
 }
 SHADOW_USER_BACKEND = "ecommerce.rpc.shadow_users.ContractStaffBackend"
+# First wherever an admin is served: admin sign-ins count against the API's login limits (ecommerce.admin_sign_in).
+ADMIN_SIGN_IN_LIMIT_BACKEND = "ecommerce.admin_sign_in.AdminSignInLimitBackend"
 
 
 def validate_role(role: str) -> str:
@@ -119,11 +122,13 @@ def split_settings(role: str, monolith: dict[str, Any]) -> dict[str, Any]:
         overrides["MIDDLEWARE"] = [m for m in monolith["MIDDLEWARE"] if m not in _GATEWAY_MIDDLEWARE_DROPS]
         # No database: Django falls back to its dummy backend, which refuses every query.
         overrides["DATABASES"] = {}
+        # Nothing signs in here: the API's login is counted by its view and checked by the users role.
+        overrides["AUTHENTICATION_BACKENDS"] = []
     else:
         overrides["ROOT_URLCONF"] = "config.urls_service"
         # Cookies ignore ports: on one host (make split) each role's admin must keep its own session and CSRF token.
         overrides["SESSION_COOKIE_NAME"] = f"{role}_sessionid"
         overrides["CSRF_COOKIE_NAME"] = f"{role}_csrftoken"
         if role != "users":
-            overrides["AUTHENTICATION_BACKENDS"] = [SHADOW_USER_BACKEND]
+            overrides["AUTHENTICATION_BACKENDS"] = [ADMIN_SIGN_IN_LIMIT_BACKEND, SHADOW_USER_BACKEND]
     return overrides

@@ -5,13 +5,11 @@ parser reads only the first letter of the period, which would turn ``15min`` int
 
 from __future__ import annotations
 
-import hashlib
 import re
-import time
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$")
 _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
@@ -25,6 +23,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ValueError(f"Unreadable rate {rate!r}; expected e.g. '300/min' or '10/15min'")
     count, multiplier, unit = match.groups()
     return int(count), int(multiplier or 1) * _UNIT_SECONDS[unit]
+
+
+def client_ip(request: Any) -> str:
+    """Who the client is, for every per-client limit (API and admin alike): the address the last trusted proxy saw
+    (``ECOMMERCE_NUM_PROXIES`` of them in front of this process), else the socket's peer."""
+    return BaseThrottle().get_ident(request)
 
 
 class _RateParsing:
@@ -42,40 +46,3 @@ class AnonThrottle(_RateParsing, AnonRateThrottle):
 class UserThrottle(_RateParsing, UserRateThrottle):
     def get_rate(self) -> str:
         return settings.ECOMMERCE_THROTTLE_USER
-
-
-class LoginFailureLimiter:
-    """Counts failed logins per account and per client IP in fixed windows. Successful logins are not counted,
-    so a user who signs in correctly is never locked out by their own traffic."""
-
-    def __init__(self, *, email: str, ip: str) -> None:
-        # Hashed: a client chooses the e-mail it sends, and a cache key must stay short and printable.
-        account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
-        self.keys = [
-            (f"login-fail:acct:{account}", settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT),
-            (f"login-fail:ip:{ip}", settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP),
-        ]
-
-    def _window(self, key: str, rate: str) -> tuple[str, int, int]:
-        limit, period = parse_rate(rate)
-        window_start = int(time.time()) // period * period
-        return f"{key}:{window_start}", limit, window_start + period
-
-    def retry_after(self) -> int | None:
-        """Seconds until the caller may try again, or None when no limit is reached."""
-        waits = []
-        for key, rate in self.keys:
-            window_key, limit, window_end = self._window(key, rate)
-            if (cache.get(window_key) or 0) >= limit:
-                waits.append(max(1, window_end - int(time.time())))
-        return max(waits) if waits else None
-
-    def record_failure(self) -> None:
-        for key, rate in self.keys:
-            window_key, _, window_end = self._window(key, rate)
-            timeout = max(1, window_end - int(time.time()))
-            if not cache.add(window_key, 1, timeout=timeout):
-                try:
-                    cache.incr(window_key)
-                except ValueError:
-                    cache.set(window_key, 1, timeout=timeout)

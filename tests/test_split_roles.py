@@ -56,10 +56,13 @@ def test_a_domain_role_installs_only_its_own_app_besides_the_shadow_user(role: s
     assert loaded["routers"] == ["config.routers.RoleRouter"]
     assert loaded["queue"] == role
     assert loaded["databases"] == {"default": "django.db.backends.sqlite3"}
-    expected_backends = (["apps.users.backends.EmailBackend"] if role == "users"
-                         else ["ecommerce.rpc.shadow_users.ContractStaffBackend"])
+    # Every admin counts sign-ins against the API's login limits first (ecommerce.admin_sign_in).
+    password_check = ("apps.users.backends.EmailBackend" if role == "users"
+                      else "ecommerce.rpc.shadow_users.ContractStaffBackend")
+    expected_backends = ["ecommerce.admin_sign_in.AdminSignInLimitBackend", password_check]
     assert loaded["backends"] == expected_backends
     assert loaded["session_cookie"] == f"{role}_sessionid"  # admins of roles on one host keep apart
+    assert "axes.middleware.AxesMiddleware" in loaded["middleware"]
 
 
 def test_the_gateway_has_no_database_no_admin_and_no_domain_app_but_the_user_model() -> None:
@@ -70,8 +73,9 @@ def test_the_gateway_has_no_database_no_admin_and_no_domain_app_but_the_user_mod
     assert {a for a in loaded["apps"] if a in DOMAIN_APPS} == {"apps.users"}
     assert "apps.gateway" in loaded["apps"]
     for absent in ("django.contrib.admin", "django.contrib.sessions", "ecommerce.events",
-                   "rest_framework_simplejwt.token_blacklist"):
+                   "rest_framework_simplejwt.token_blacklist", "axes"):
         assert absent not in loaded["apps"]
+    assert loaded["backends"] == []
     assert "django.contrib.sessions.middleware.SessionMiddleware" not in loaded["middleware"]
 
 

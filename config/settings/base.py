@@ -42,8 +42,15 @@ ECOMMERCE_ORDER_TTL_MINUTES = env.int("ECOMMERCE_ORDER_TTL_MINUTES", default=30)
 ECOMMERCE_LOW_STOCK_THRESHOLD = env.int("ECOMMERCE_LOW_STOCK_THRESHOLD", default=5)
 ECOMMERCE_THROTTLE_ANON = env.str("ECOMMERCE_THROTTLE_ANON", default="300/min")
 ECOMMERCE_THROTTLE_USER = env.str("ECOMMERCE_THROTTLE_USER", default="1200/min")
-ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT", default="10/15min")
+# Failed sign-ins (API and admin alike, ecommerce/auth_limits.py): per account from one client, per client, and a
+# per-account ceiling far above what a person types, reached only by guesses from many clients.
+ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP",
+                                                       default="10/15min")
 ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP", default="100/15min")
+ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = env.str("ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT", default="100/15min")
+# Password-reset e-mails: per client and per account (over either, the request is answered as usual, nothing sent).
+ECOMMERCE_THROTTLE_PASSWORD_RESET_IP = env.str("ECOMMERCE_THROTTLE_PASSWORD_RESET_IP", default="20/hour")
+ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT = env.str("ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour")
 ECOMMERCE_IDEMPOTENCY_TTL_SECONDS = env.int("ECOMMERCE_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 # Pagination links start with this (e.g. https://shop.example.com) when it is set, else they are relative: they are
 # never built from the request's Host header, which a client chooses.
@@ -63,6 +70,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
@@ -88,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Turns an admin sign-in refused by the shared limits into a 429 (ecommerce/admin_sign_in.py).
+    "axes.middleware.AxesMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -162,7 +172,17 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth -------------------------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "users.User"
-AUTHENTICATION_BACKENDS = ["apps.users.backends.EmailBackend"]
+# The first backend counts an admin sign-in against the API's login limits before any password is checked.
+AUTHENTICATION_BACKENDS = ["ecommerce.admin_sign_in.AdminSignInLimitBackend", "apps.users.backends.EmailBackend"]
+# django-axes hooks the admin's sign-in; counting is ours (the shared counters of ecommerce/auth_limits.py), so its
+# own tables, admin pages and cool-off settings stay unused. The parameters below describe what is counted.
+AXES_HANDLER = "ecommerce.admin_sign_in.SharedLoginLimitsHandler"
+AXES_CLIENT_IP_CALLABLE = "ecommerce.throttling.client_ip"
+AXES_LOCKOUT_CALLABLE = "ecommerce.admin_sign_in.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",

@@ -1,6 +1,7 @@
 """Accounts API: registration, JWT login/refresh/logout, passwords, the caller's profile and addresses, and user
-administration. Each view validates input, calls one users-contract method and shapes the answer; failed logins
-are counted per account and per client IP and throttled before the credentials are even checked."""
+administration. Each view validates input, calls one users-contract method and shapes the answer. A login attempt
+takes its slot in the shared sign-in limits before the credentials are checked, and a reset e-mail is sent only
+within its limits (``ecommerce/auth_limits.py``)."""
 
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ from apps.gateway.api.accounts_serializers import (
 )
 from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
+from ecommerce.auth_limits import LoginAttempt, password_reset_mail_allowed
 from ecommerce.contracts.users import AddressChanges, AddressInput, UserChanges, users_service
-from ecommerce.errors import InvalidCredentials, NotFound
+from ecommerce.errors import NotFound
 from ecommerce.permissions import IsAdmin, IsAuthenticatedPrincipal
-from ecommerce.throttling import AnonThrottle, LoginFailureLimiter
+from ecommerce.throttling import client_ip
 
 ACCOUNTS = ["accounts"]
 USERS = ["users"]
@@ -83,19 +85,18 @@ class LoginView(PublicEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Exchange e-mail and password for a token pair", request=LoginInputSerializer,
                    responses={200: LoginOutputSerializer},
-                   description="Bad credentials answer 401 `invalid_credentials`. Repeated failures for one account "
-                               "or from one IP answer 429 with `Retry-After`; successful logins are not counted.")
+                   description="Bad credentials answer 401 `invalid_credentials`. Repeated failures answer 429 with "
+                               "`Retry-After`: for one account from one client, from one client, and (far higher) "
+                               "for one account from anywhere. Successful logins are not counted, and a password "
+                               "reset starts the account's counts afresh.")
     def post(self, request: Request) -> Response:
         data = validated(LoginInputSerializer, request.data)
-        limiter = LoginFailureLimiter(email=data["email"], ip=AnonThrottle().get_ident(request))
-        wait = limiter.retry_after()
+        attempt = LoginAttempt(email=data["email"], client=client_ip(request))
+        wait = attempt.begin()
         if wait is not None:
             raise Throttled(wait=wait, detail="Too many failed logins; try again later.")
-        try:
+        with attempt.checking():
             result = users_service.auth_login(email=data["email"], password=data["password"])
-        except InvalidCredentials:
-            limiter.record_failure()
-            raise
         return Response(LoginOutputSerializer(result).data)
 
 
@@ -138,10 +139,12 @@ class PasswordResetView(PublicEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Ask for a password reset e-mail", request=PasswordResetInputSerializer,
                    responses={202: DetailOutputSerializer},
-                   description="Always 202, whether or not an account has this address.")
+                   description="Always 202, whether or not an account has this address and whether or not the "
+                               "limits on reset e-mails (per client, per account) let one be sent.")
     def post(self, request: Request) -> Response:
         data = validated(PasswordResetInputSerializer, request.data)
-        users_service.password_reset_request(email=data["email"])
+        if password_reset_mail_allowed(email=data["email"], client=client_ip(request)):
+            users_service.password_reset_request(email=data["email"])
         return Response({"detail": "If an account has this e-mail address, a reset link has been sent to it."},
                         status=status.HTTP_202_ACCEPTED)
 

@@ -30,6 +30,7 @@ from apps.users.services.passwords import (
     BAD_RESET_LINK,
     password_change,
     password_reset_confirm,
+    password_reset_mail_send,
     password_reset_request,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "auth_refresh",
     "password_change",
     "password_reset_confirm",
+    "password_reset_mail_send",
     "password_reset_request",
     "user_delete",
     "user_register",

@@ -1,8 +1,10 @@
 """Writes of passwords: change by the user, and reset by e-mailed link.
 
 Rules guarded here: every new password passes Django's validators; a reset request says nothing about whether the
-address has an account (no enumeration), even when the mail cannot be sent; a reset link works once (its token hashes
-the password); a password change or reset kills the user's refresh tokens."""
+address has an account (no enumeration), neither by its answer nor by its time: the request only queues the work, and
+the worker looks the account up and sends the mail; a reset link works once (its token hashes the password); a
+password change or reset ends every token of the user, and a reset starts the account's sign-in limits afresh, so its
+owner is never locked out for long by someone else's guesses."""
 
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from kombu.exceptions import OperationalError
 
-from apps.users import tokens
 from apps.users.models import User, UserManager
 from apps.users.services import common
-from ecommerce.errors import ValidationFailed
+from ecommerce.auth_limits import login_failures_forget
+from ecommerce.errors import ServiceUnavailable, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +37,22 @@ def password_change(*, user_id: int, old_password: str, new_password: str) -> No
             raise ValidationFailed(errors={"new_password": errors})
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        tokens.blacklist_all_for_user(user.pk)
+        common.access_end(user.pk, refresh_tokens=True)
 
 
 def password_reset_request(*, email: str) -> None:
-    """Sends a reset link if an active account has this address; says nothing either way (no enumeration)."""
+    """Queues the reset e-mail. The same for every address, known or not: nothing is looked up here."""
+    from apps.users import tasks  # the tasks module imports the services
+
+    try:
+        tasks.send_password_reset_mail.delay(email)
+    except OperationalError as error:
+        logger.warning("the broker refused a password reset e-mail: %s", error)
+        raise ServiceUnavailable("Password reset e-mails cannot be sent right now; try again shortly.") from error
+
+
+def password_reset_mail_send(*, email: str) -> None:
+    """The worker's part: a reset link to an active account with this address; nothing otherwise."""
     user = User.objects.filter(email=UserManager.normalize_email(email), is_active=True).first()
     if user is None:
         return
@@ -74,4 +88,5 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
             raise ValidationFailed(errors={"new_password": errors})
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        tokens.blacklist_all_for_user(user.pk)
+        common.access_end(user.pk, refresh_tokens=True)
+        login_failures_forget(email=user.email)
