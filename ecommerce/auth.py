@@ -1,17 +1,20 @@
-"""Gateway authentication: an access token is verified by signature and expiry alone, without a database or
-network call, and yields a ``Principal`` carrying the user's id and role. Only the users context reads the user
-tables; everyone else trusts the token for at most its 15-minute life."""
+"""Gateway authentication: an access token is verified by signature and expiry, and against the user's revocation
+mark in the shared cache (one cache read, no database or network call: ``ecommerce/token_revocation.py``), and yields
+a ``Principal`` carrying the user's id and role. Only the users context reads the user tables; a token stops working
+within seconds of its user being deactivated, deleted, given another role or a new password."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
 from ecommerce.roles import STAFF_ROLES, Role
+from ecommerce.token_revocation import ISSUED_AT_MS_CLAIM, access_token_revoked
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,13 @@ class Principal:
 class StatelessJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token) -> Principal:
         try:
-            return Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]))
+            principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]))
+            issued_at_ms = int(validated_token.get(ISSUED_AT_MS_CLAIM) or int(validated_token["iat"]) * 1000)
         except (KeyError, ValueError, TypeError) as error:
             raise InvalidToken("Token carries no valid user.") from error
+        if access_token_revoked(user_id=principal.id, issued_at_ms=issued_at_ms):
+            raise AuthenticationFailed("This access token has been revoked; sign in again.", code="token_revoked")
+        return principal
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

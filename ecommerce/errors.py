@@ -80,6 +80,13 @@ class Conflict(ContractError):
     title = "Conflict"
 
 
+class LastAdmin(Conflict):
+    """The change would leave the shop without an active admin (demoting, deactivating or deleting the last one)."""
+
+    code = "last_admin"
+    title = "The last admin must remain"
+
+
 class InsufficientStock(ContractError):
     """``lines`` lists ``{"product_id", "requested", "available"}`` for every short line."""
 

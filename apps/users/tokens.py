@@ -1,6 +1,7 @@
 """JWT issuing and refresh-token bookkeeping.
 
-Access tokens carry ``user_id`` and ``role`` so the gateway can authorise without reading the user tables. Refresh
+Access tokens carry ``user_id``, ``role`` and their issue time in milliseconds, so the gateway can authorise without
+reading the user tables and still refuse a token issued before its user's access was revoked. Refresh
 tokens are single-use: using one blacklists it inside a transaction that holds its row lock, so two concurrent
 refreshes with the same token cannot both succeed."""
 
@@ -16,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from apps.users.models import User
+from ecommerce.token_revocation import ISSUED_AT_MS_CLAIM, now_ms
 
 ROLE_CLAIM = "role"
 
@@ -29,7 +31,9 @@ class IssuedTokens:
 def issue_tokens(user: User) -> IssuedTokens:
     refresh = RefreshToken.for_user(user)
     refresh[ROLE_CLAIM] = str(user.role)
-    # The access token copies every claim of the refresh token but its type, id and times, so it gets the role too.
+    # Compared with the user's revocation mark (ecommerce/token_revocation.py), which is kept to the millisecond.
+    refresh[ISSUED_AT_MS_CLAIM] = now_ms()
+    # The access token copies every claim of the refresh token but its type, id and times, so it gets these too.
     return IssuedTokens(access=str(refresh.access_token), refresh=str(refresh))
 
 

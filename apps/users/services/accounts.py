@@ -1,8 +1,10 @@
 """Writes of accounts: registration, login, token refresh and logout, and the admin's user changes and deletion.
 
 Rules guarded here: an e-mail address belongs to one account whatever its case; every new password passes Django's
-validators; a refresh token works once; a deactivation and a deletion kill the user's refresh tokens. Every rule
-breach is a ``ValidationFailed`` naming the field, raised before anything is written."""
+validators; a refresh token works once; a deactivation and a deletion kill the user's refresh tokens, and they and a
+role change end the user's access tokens within seconds; the last active admin cannot demote, deactivate or delete
+themselves. Every rule breach is a typed error (``ValidationFailed`` naming the field, ``LastAdmin``), raised before
+anything is written."""
 
 from __future__ import annotations
 
@@ -84,7 +86,7 @@ def auth_logout(*, user_id: int, refresh: str) -> None:
 def user_update(*, user_id: int, changes: dict[str, Any]) -> User:
     """Applies only the given keys among ``name``, ``role`` and ``is_active``."""
     with transaction.atomic():
-        user = common.locked_user(user_id)
+        user, active_admins = common.locked_user_and_active_admins(user_id)
         errors: dict[str, list[str]] = {}
         if "name" in changes and (name_errors := common.name_errors(changes["name"])):
             errors["name"] = name_errors
@@ -94,7 +96,12 @@ def user_update(*, user_id: int, changes: dict[str, Any]) -> User:
             errors["is_active"] = [common.NOT_NULL if changes["is_active"] is None else "Must be true or false."]
         if errors:
             raise ValidationFailed(errors=errors)
+        role_after = Role(changes["role"]) if "role" in changes else user.role
+        active_after = changes.get("is_active", user.is_active)
+        common.ensure_an_admin_remains(user, active_admins,
+                                       stays_active_admin=role_after == Role.ADMIN and active_after)
 
+        role_changed = role_after != user.role
         updated: list[str] = []
         if "name" in changes:
             user.name = changes["name"].strip()
@@ -109,14 +116,16 @@ def user_update(*, user_id: int, changes: dict[str, Any]) -> User:
             updated.append("is_active")
         if updated:
             user.save(update_fields=updated)
-        if deactivated:
-            tokens.blacklist_all_for_user(user.pk)
+        if deactivated or role_changed:
+            # A new role reaches the user's next token at once: the old ones must not keep the old role for 15 min.
+            common.access_end(user.pk, refresh_tokens=deactivated)
         return user
 
 
 def user_delete(*, user_id: int) -> None:
     with transaction.atomic():
-        user = common.locked_user(user_id)
+        user, active_admins = common.locked_user_and_active_admins(user_id)
+        common.ensure_an_admin_remains(user, active_admins, stays_active_admin=False)
         # Outstanding tokens outlive the user (their foreign key is nulled), so kill them while we know whose they are.
-        tokens.blacklist_all_for_user(user.pk)
+        common.access_end(user.pk, refresh_tokens=True)
         user.delete()

@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client
+from rest_framework.test import APIClient
 
 from apps.users import services
 from apps.users.models import Address, User
@@ -123,3 +124,82 @@ def test_admin_add_form_creates_user_with_password_and_rejects_duplicate_email()
     assert duplicate.status_code == 200  # the form is shown again with the error
     assert User.objects.filter(email__iexact="new@example.com").count() == 1
     assert not Address.objects.exists()
+
+
+# --- the rules the API keeps, kept here too -----------------------------------------------------------------------
+def _change_form(user: User, **fields: str) -> dict[str, str]:
+    form = {"email": user.email, "name": user.name, "role": str(user.role), "is_active": "on",
+            "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0"}
+    form.update(fields)
+    return {key: value for key, value in form.items() if value is not None}
+
+
+@pytest.mark.parametrize("change", [{"role": "customer"}, {"is_active": None}])
+def test_the_last_admin_cannot_demote_or_deactivate_themselves_in_the_admin(change):
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    client = admin_client(admin)
+
+    response = client.post(f"/admin/users/user/{admin.pk}/change/", _change_form(admin, **change))
+
+    assert response.status_code == 200  # the form again, with the reason
+    assert b"at least one active admin" in response.content
+    admin.refresh_from_db()
+    assert (admin.role, admin.is_active) == (Role.ADMIN, True)
+
+
+def test_the_last_admin_cannot_delete_themselves_in_the_admin():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    client = admin_client(admin)
+
+    page = client.get(f"/admin/users/user/{admin.pk}/delete/")
+    confirmed = client.post(f"/admin/users/user/{admin.pk}/delete/", {"post": "yes"})
+    bulk = client.post("/admin/users/user/", {"action": "delete_selected", "_selected_action": [admin.pk],
+                                               "post": "yes"})
+
+    assert page.status_code == 403
+    assert confirmed.status_code == 403
+    assert bulk.status_code == 403  # the bulk action refuses once a selected user may not be deleted
+    assert User.objects.filter(pk=admin.pk, role=Role.ADMIN, is_active=True).exists()
+
+
+def test_with_a_second_admin_the_admin_may_delete_one_and_its_tokens_die():
+    first = user_with_role(Role.ADMIN, "root@example.com")
+    second = user_with_role(Role.ADMIN, "second@example.com")
+    _, issued = services.auth_login(email=second.email, password=PASSWORD)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access}")
+    assert api.get("/api/v1/users/me").status_code == 200
+
+    deleted = admin_client(first).post(f"/admin/users/user/{second.pk}/delete/", {"post": "yes"})
+
+    assert deleted.status_code == 302
+    assert not User.objects.filter(pk=second.pk).exists()
+    assert api.get("/api/v1/users/me").status_code == 401
+
+
+@pytest.mark.parametrize("change", [{"role": "customer"}, {"is_active": None}])
+def test_a_role_change_or_deactivation_in_the_admin_ends_the_users_tokens(change):
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    staff = user_with_role(Role.CATALOG_STAFF, "cat@example.com")
+    _, issued = services.auth_login(email=staff.email, password=PASSWORD)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access}")
+
+    response = admin_client(admin).post(f"/admin/users/user/{staff.pk}/change/", _change_form(staff, **change))
+
+    assert response.status_code == 302, response.content
+    assert api.get("/api/v1/users/me").status_code == 401
+
+
+def test_a_password_set_in_the_admin_ends_the_users_tokens():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    customer = services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
+    _, issued = services.auth_login(email=customer.email, password=PASSWORD)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access}")
+
+    response = admin_client(admin).post(f"/admin/users/user/{customer.pk}/password/", {
+        "password1": "Another-Sturdy-Pass-77", "password2": "Another-Sturdy-Pass-77", "usable_password": "true"})
+
+    assert response.status_code == 302, response.content
+    assert api.get("/api/v1/users/me").status_code == 401
