@@ -8,7 +8,11 @@
   ``ecommerce_e2e_<run>_split_<role>``), each created for this run (``<run>`` is ``ECOMMERCE_TEST_RUN_ID`` or a
   random id), migrated and seeded, and dropped again at the end; a running ``make split`` or another run of the
   suite is left alone. It runs every journey against both (``ECOMMERCE_E2E_MODES=split`` to pick
-  one). The split-only fault tests kill, freeze and restart roles of that deployment. This needs PostgreSQL
+  one). With ``REDIS_URL`` set every process of a deployment shares that Redis under a prefix of its own
+  (``e2e-<run>-<mode>``), removed at the end; without it each process has its own in-memory cache, and the journeys
+  that need the processes of a split deployment to share one (revocation, shared sign-in limits) are skipped (they
+  fail when ``ECOMMERCE_REQUIRE_SERVICES=1``). The split-only fault tests kill, freeze and restart roles of that
+  deployment. This needs PostgreSQL
   (``ECOMMERCE_E2E_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432``); without it the suite is skipped
   with the reason shown, or fails when ``ECOMMERCE_REQUIRE_SERVICES=1``.
 """
@@ -44,13 +48,16 @@ SERVER_ENV = {
     "ECOMMERCE_RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
     "ECOMMERCE_THROTTLE_ANON": "100000/min",
     "ECOMMERCE_THROTTLE_USER": "100000/min",
-    "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT": "5/15min",
+    "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP": "5/15min",
     "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP": "100000/15min",
     "DJANGO_LOG_LEVEL": "WARNING",
     "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     "ECOMMERCE_METRICS_TOKEN": METRICS_TOKEN,
 }
-_NOT_INHERITED = ("REDIS_URL", "CELERY_BROKER_URL")
+# Without a broker tasks run in the process that sends them. Redis, when there is one, is shared by every process of
+# a deployment (throttles, revocation marks, replay protection), under a prefix of the deployment's own.
+_NOT_INHERITED = ("CELERY_BROKER_URL",)
+REDIS_URL = os.environ.get("REDIS_URL", "")
 
 
 @dataclass
@@ -101,6 +108,22 @@ def _postgres_unreachable_reason() -> str | None:
         return f"PostgreSQL at {POSTGRES_URL} is unreachable ({type(error).__name__})"
 
 
+def cache_prefix(mode: str) -> str:
+    return f"e2e-{RUN_ID}-{mode}"
+
+
+def forget_cache(mode: str) -> None:
+    """Removes the keys the deployment left in Redis: only those under its own prefix."""
+    if not REDIS_URL:
+        return
+    import redis
+
+    with redis.Redis.from_url(REDIS_URL) as connection:
+        keys = list(connection.scan_iter(match=f"{cache_prefix(mode)}:*", count=1000))
+        for start in range(0, len(keys), 500):
+            connection.delete(*keys[start:start + 500])
+
+
 def _start(mode: str, tmp_dir: Any) -> Deployment:
     taken: list[int] = []
 
@@ -108,7 +131,8 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
         taken.append(free_port(taken=taken))
         return taken[-1]
 
-    env = {**SERVER_ENV, **{name: "" for name in _NOT_INHERITED}}
+    env = {**SERVER_ENV, **{name: "" for name in _NOT_INHERITED}, "REDIS_URL": REDIS_URL,
+           "ECOMMERCE_CACHE_PREFIX": cache_prefix(mode)}
     options: dict[str, Any] = {"postgres_url": POSTGRES_URL, "env": env, "workers": 1, "threads": 4,
                                "log_dir": tmp_dir}
     if mode == "split":
@@ -149,9 +173,10 @@ class _Deployments:
         return self.started[mode]
 
     def stop_all(self) -> None:
-        for deployment in self.started.values():
+        for mode, deployment in self.started.items():
             deployment.stop_all()
             deployment.drop_databases()
+            forget_cache(mode)
 
 
 @pytest.fixture(scope="session")
@@ -286,6 +311,15 @@ def address_of() -> Callable[[Customer], int]:
         return response.json()["id"]
 
     return make
+
+
+def needs_shared_cache(shop: Shop) -> None:
+    """Revocation marks and sign-in counters cross processes only through a shared cache (Redis)."""
+    if shop.mode == "split" and not REDIS_URL:
+        reason = "the processes of a split deployment share revocation marks and counters only through REDIS_URL"
+        if REQUIRE_SERVICES:
+            pytest.fail(f"ECOMMERCE_REQUIRE_SERVICES=1 but {reason}")
+        pytest.skip(reason)
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e.conftest import USER_PASSWORD, Customer, Shop, assert_problem, unique_email
+from tests.e2e.conftest import USER_PASSWORD, Customer, Shop, assert_problem, needs_shared_cache, unique_email
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +37,7 @@ def test_duplicate_email_and_weak_password_are_400(anonymous: httpx.Client, cust
 
 def test_bad_credentials_are_401_and_repeated_failures_429(anonymous: httpx.Client, customer: Customer) -> None:
     answers = []
-    for _ in range(30):  # the limit is a setting (ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT); find where it bites
+    for _ in range(30):  # the limit is a setting (ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP); find where it bites
         answers.append(anonymous.post("/auth/login", json={"email": customer.email, "password": "wrong-Pass-1"}))
         if answers[-1].status_code == 429:
             break
@@ -73,10 +73,12 @@ def test_logout_kills_the_refresh_token(anonymous: httpx.Client, customer: Custo
 
 
 def test_password_change_then_login_with_the_new_password(shop: Shop, customer: Customer) -> None:
+    needs_shared_cache(shop)
     changed = customer.api.post("/auth/password/change", json={"old_password": USER_PASSWORD,
                                                                "new_password": "Another-Sturdy-Pass-77"})
 
     assert changed.status_code == 204, changed.text
+    assert_problem(customer.api.get("/users/me"), 401, "not_authenticated")  # every older token is revoked
     assert shop.login(customer.email, "Another-Sturdy-Pass-77")
 
 
@@ -126,25 +128,30 @@ def test_addresses_belong_to_their_owner(new_customer) -> None:
     assert owner.api.get("/users/me/addresses").json()["count"] == 0
 
 
-def test_admin_manages_users_and_a_role_change_shows_at_next_login(shop: Shop, admin: httpx.Client,
-                                                                   customer: Customer) -> None:
+def test_admin_manages_users_and_a_role_change_ends_the_old_token(shop: Shop, admin: httpx.Client,
+                                                                  customer: Customer) -> None:
+    needs_shared_cache(shop)
     found = admin.get("/users", params={"search": customer.email})
     promoted = admin.patch(f"/users/{customer.id}", json={"role": "catalog_staff"})
-    forbidden = customer.api.get("/users")
+    stale = customer.api.get("/users/me")  # the gateway learns it from the shared cache, in both modes
     fresh = shop.client(shop.login(customer.email, USER_PASSWORD))
 
     assert found.status_code == 200
     assert [u["id"] for u in found.json()["results"]] == [customer.id]
     assert promoted.json()["role"] == "catalog_staff"
-    assert_problem(forbidden, 403, "permission_denied")
+    assert_problem(stale, 401, "not_authenticated")
     assert fresh.get("/users/me").json()["role"] == "catalog_staff"
     fresh.close()
 
 
-def test_admin_deactivates_a_user_who_then_cannot_log_in(shop: Shop, admin: httpx.Client, anonymous: httpx.Client,
-                                                         customer: Customer) -> None:
+def test_admin_deactivates_a_user_who_then_can_neither_log_in_nor_use_a_token(
+        shop: Shop, admin: httpx.Client, anonymous: httpx.Client, customer: Customer) -> None:
+    needs_shared_cache(shop)
+    assert customer.api.get("/cart").status_code == 200
     deactivated = admin.patch(f"/users/{customer.id}", json={"is_active": False})
     login = anonymous.post("/auth/login", json={"email": customer.email, "password": USER_PASSWORD})
+    cart = customer.api.get("/cart")
 
     assert deactivated.status_code == 200, deactivated.text
     assert_problem(login, 401)
+    assert_problem(cart, 401, "not_authenticated")  # the unexpired access token died with the account

@@ -21,7 +21,16 @@ import psycopg
 import pytest
 
 from scripts.deployment import DOMAIN_ROLES, Deployment
-from tests.e2e.conftest import RPC_TIMEOUT_SECONDS, Customer, Shop, assert_problem, eventually
+from tests.e2e.conftest import (
+    RPC_TIMEOUT_SECONDS,
+    SERVER_ENV,
+    Customer,
+    Shop,
+    assert_problem,
+    eventually,
+    needs_shared_cache,
+    unique_email,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -233,6 +242,26 @@ def test_staff_sign_in_to_a_roles_admin_with_their_normal_password(split_shop: S
     assert wrong_password.get("/admin/").status_code == 302
     for client in (catalog, order_staff, outsider, wrong_password):
         client.close()
+
+
+def test_a_roles_admin_and_the_api_count_failed_sign_ins_together(split_shop: Shop, split: Deployment) -> None:
+    needs_shared_cache(split_shop)
+    limit = int(SERVER_ENV["ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP"].split("/")[0])
+    email = unique_email("locked")
+    answers = []
+    with httpx.Client(base_url=split.url("products"), timeout=15, follow_redirects=False) as admin:
+        for _ in range(limit + 1):
+            csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', admin.get("/admin/login/").text)
+            assert csrf
+            answers.append(admin.post("/admin/login/", data={"csrfmiddlewaretoken": csrf.group(1), "username": email,
+                                                             "password": "wrong", "next": "/admin/"},
+                                      headers={"Referer": f"{split.url('products')}/admin/login/"}))
+    with split_shop.client() as anonymous:
+        api = anonymous.post("/auth/login", json={"email": email, "password": "wrong"})
+
+    assert [answer.status_code for answer in answers] == [200] * limit + [429]
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert_problem(api, 429, "throttled")  # the gateway sees the products admin's count
 
 
 # --- faults -------------------------------------------------------------------------------------------------------
