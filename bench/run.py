@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import platform
+import secrets
 import statistics
 import sys
 import tempfile
@@ -21,6 +22,8 @@ if "DATABASE_URL" not in os.environ:
     os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 os.environ.setdefault("DJANGO_DEBUG", "0")
+# DEBUG off refuses the development secret (config/settings/safety.py); a throw-away run gets one of its own.
+os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
 # Benchmarks measure the code, not the throttles.
 os.environ.setdefault("ECOMMERCE_THROTTLE_ANON", "1000000/min")
 os.environ.setdefault("ECOMMERCE_THROTTLE_USER", "1000000/min")
