@@ -151,9 +151,7 @@ def test_a_successful_admin_sign_in_is_not_counted(make_user, settings) -> None:
 
 
 # --- the count is taken before the check, atomically --------------------------------------------------------------
-# serialized_rollback: the flush after the test must not drop the migrated role groups or re-create content types
-# behind the back of later tests.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(live_server, make_user, settings,
                                                                         monkeypatch) -> None:
     if not hasattr(cache, "delete_pattern"):  # django-redis: the cache every process of a deployment shares
