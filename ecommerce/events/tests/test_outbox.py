@@ -12,7 +12,7 @@ from django.db import transaction
 from kombu import Connection, Queue
 
 from ecommerce.events.models import OutboxEvent
-from ecommerce.events.outbox import record_event
+from ecommerce.events.outbox import record_event, record_events
 from ecommerce.events.relay import EVENTS_EXCHANGE, relay_outbox
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -42,6 +42,22 @@ def rabbitmq(settings) -> str:
 def test_an_event_outside_a_transaction_is_refused() -> None:
     with pytest.raises(RuntimeError, match="inside the transaction"):
         record_event("order.created", {"order_id": "x"})
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_events_outside_a_transaction_are_refused() -> None:
+    with pytest.raises(RuntimeError, match="inside the transaction"):
+        record_events([("stock.low", {"product_id": 1})])
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_several_events_of_one_change_are_written_in_one_statement(django_assert_num_queries) -> None:
+    with transaction.atomic(), django_assert_num_queries(1):
+        record_events([("stock.low", {"product_id": number, "price": Decimal("1.50")}) for number in range(5)])
+
+    assert sorted(event.data["product_id"] for event in OutboxEvent.objects.filter(type="stock.low")) == list(range(5))
+    assert OutboxEvent.objects.filter(type="stock.low").first().data["price"] == "1.50"
 
 
 @pytest.mark.django_db
