@@ -4,6 +4,7 @@ that turns models into DTOs. Models never leave this module."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from uuid import UUID
 
 from django.utils import timezone
@@ -17,6 +18,7 @@ from ecommerce.contracts.products import (
     CategoryDTO,
     CategoryInput,
     DiscountType,
+    PricedLine,
     ProductChanges,
     ProductDeletion,
     ProductDTO,
@@ -31,6 +33,13 @@ from ecommerce.money import to_money
 def category_dto(category: Category) -> CategoryDTO:
     return CategoryDTO(id=category.pk, name=category.name, slug=category.slug, description=category.description,
                        parent=category.parent_id)
+
+
+def product_effective_price(product: Product, *, now: datetime) -> Decimal:
+    return effective_price(
+        price=product.price, discount_type=product.discount_type, discount_value=product.discount_value,
+        starts_at=product.discount_starts_at, ends_at=product.discount_ends_at, now=now,
+    )
 
 
 def product_dto(product: Product, *, now: datetime | None = None) -> ProductDTO:
@@ -48,10 +57,7 @@ def product_dto(product: Product, *, now: datetime | None = None) -> ProductDTO:
         discount_value=to_money(product.discount_value),
         discount_starts_at=product.discount_starts_at,
         discount_ends_at=product.discount_ends_at,
-        effective_price=effective_price(
-            price=product.price, discount_type=product.discount_type, discount_value=product.discount_value,
-            starts_at=product.discount_starts_at, ends_at=product.discount_ends_at, now=now,
-        ),
+        effective_price=product_effective_price(product, now=now),
         image_url=product.image_url,
         stock=max(product.stock_available, 0),
         is_active=product.is_active,
@@ -110,9 +116,17 @@ class LocalProductsService(ProductsService):
     def product_stock_adjust(self, *, product_id: int, delta: int) -> ProductDTO:
         return product_dto(services.product_stock_adjust(product_id=product_id, delta=delta))
 
+    def product_lines_price(self, *, lines: list[StockLine]) -> list[PricedLine]:
+        now = timezone.now()
+        return [
+            PricedLine(product_id=product.pk, sku=product.sku, name=product.name,
+                       unit_price=product_effective_price(product, now=now), quantity=quantity)
+            for product, quantity in selectors.products_to_order(lines=lines)
+        ]
+
     # --- reservations ---
-    def stock_reserve(self, *, order_id: UUID, lines: list[StockLine]) -> None:
-        services.stock_reserve(order_id=order_id, lines=[(line.product_id, line.quantity) for line in lines])
+    def stock_reserve(self, *, order_id: UUID, lines: list[StockLine], replaces_order_id: UUID | None = None) -> None:
+        services.stock_reserve(order_id=order_id, lines=lines, replaces_order_id=replaces_order_id)
 
     def stock_reservation_confirm(self, *, order_id: UUID) -> None:
         services.stock_reservation_confirm(order_id=order_id)

@@ -6,6 +6,7 @@ match on other databases."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
@@ -14,8 +15,8 @@ from django.db.models import F, Q, QuerySet
 
 from apps.products.models import PRODUCT_SEARCH_VECTOR, SEARCH_CONFIG, Category, Product
 from apps.products.pricing import effective_price_expression
-from ecommerce.contracts.products import ProductFilter, ProductOrdering
-from ecommerce.errors import NotFound, ValidationFailed
+from ecommerce.contracts.products import ProductFilter, ProductOrdering, StockLine
+from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
 from ecommerce.paging import paginate
 
 _ORDERINGS: dict[ProductOrdering, tuple[str, ...]] = {
@@ -123,3 +124,39 @@ def product_get_many(*, product_ids: list[int]) -> list[Product]:
     wanted = list(dict.fromkeys(product_ids))
     found = Product.objects.in_bulk(wanted)
     return [found[product_id] for product_id in wanted if product_id in found]
+
+
+# --- lines of an order ----------------------------------------------------------------------------------------------
+
+# What pricing an order line reads: never the descriptions, which may be long.
+PRICING_FIELDS = ("id", "sku", "name", "price", "discount_type", "discount_value", "discount_starts_at",
+                  "discount_ends_at", "is_active")
+
+def quantities_by_product(lines: Iterable[StockLine]) -> dict[int, int]:
+    """One quantity per product, lines of the same product added up, in ascending product id: the one order in which
+    stock rows are locked and order lines are written."""
+    wanted: dict[int, int] = defaultdict(int)
+    for line in lines:
+        wanted[line.product_id] += line.quantity
+    return dict(sorted(wanted.items()))
+
+
+def unsellable_lines(wanted: dict[int, int], products: dict[int, Product]) -> list[dict[str, int]]:
+    """Lines of products that are unknown or no longer sold, in the shape InsufficientStock names lines."""
+    return [
+        {"product_id": product_id, "requested": quantity, "available": 0}
+        for product_id, quantity in wanted.items()
+        if product_id not in products or not products[product_id].is_active
+    ]
+
+
+def products_to_order(*, lines: Iterable[StockLine]) -> list[tuple[Product, int]]:
+    """The products an order would buy with the quantity of each, by product id, read in one query. Stock is not
+    checked here (the reservation does that under lock); a product unknown or no longer sold cannot be ordered at
+    all: InsufficientStock naming every such line."""
+    wanted = quantities_by_product(lines)
+    products = Product.objects.only(*PRICING_FIELDS).in_bulk(list(wanted))
+    unsellable = unsellable_lines(wanted, products)
+    if unsellable:
+        raise InsufficientStock(f"{len(unsellable)} product(s) in the order are no longer sold.", lines=unsellable)
+    return [(products[product_id], quantity) for product_id, quantity in wanted.items()]

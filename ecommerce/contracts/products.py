@@ -127,8 +127,20 @@ class ProductDeletion(DTO):
 
 
 class StockLine(DTO):
+    """A quantity of one product: what checkout prices and then reserves, the same line for both calls."""
+
     product_id: int
     quantity: int = Field(ge=1)
+
+
+class PricedLine(DTO):
+    """A stock line with what an order copies from the catalog at checkout: sku, name and today's effective price."""
+
+    product_id: int
+    sku: str
+    name: str
+    unit_price: Money
+    quantity: int
 
 
 class ProductsService(Service):
@@ -168,7 +180,8 @@ class ProductsService(Service):
     @rpc_method(idempotent=True)
     @abstractmethod
     def product_get_many(self, *, product_ids: list[int]) -> list[ProductDTO]:
-        """Products by id, inactive ones included, unknown ids left out: for carts and orders to price lines."""
+        """Products by id, in the order asked for, inactive ones included, unknown ids left out: one read for
+        everything a cart shows (names, prices, availability)."""
 
     @rpc_method(idempotent=False)
     @abstractmethod
@@ -198,11 +211,20 @@ class ProductsService(Service):
     def product_stock_adjust(self, *, product_id: int, delta: int) -> ProductDTO:
         """Receive (positive) or write off (negative) stock; never below what open orders have reserved."""
 
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_lines_price(self, *, lines: list[StockLine]) -> list[PricedLine]:
+        """Price lines for an order: sku, name and today's effective price, one line per product (quantities of a
+        product asked twice are added), by product id. A product unknown or no longer sold cannot be ordered:
+        InsufficientStock naming every such line with nothing available."""
+
     # --- reservations, keyed by order id; each call is idempotent ---
     @rpc_method(idempotent=True)
     @abstractmethod
-    def stock_reserve(self, *, order_id: UUID, lines: list[StockLine]) -> None:
-        """All or nothing: if any line is short, reserve nothing and raise InsufficientStock naming the lines."""
+    def stock_reserve(self, *, order_id: UUID, lines: list[StockLine], replaces_order_id: UUID | None = None) -> None:
+        """All or nothing: if any line is short, reserve nothing and raise InsufficientStock naming the lines.
+        ``replaces_order_id``: the order id of a dead checkout with the same idempotency key; its reservation is
+        released first, in the same transaction, so its units are there for this one."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

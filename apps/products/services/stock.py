@@ -3,15 +3,16 @@
 Rules guarded here:
 - Stock moves only through conditional ``UPDATE`` statements built on ``F`` expressions, so concurrent writers never
   read-modify-write; the database CHECK constraints are the last line of defence (0 <= reserved <= on hand).
+- A reservation (or its settlement) locks every product row it touches with one ``SELECT ... ORDER BY id FOR UPDATE``
+  before changing them with one bulk ``UPDATE``: ascending ids are one global lock order, so two checkouts touching
+  the same products cannot deadlock, and the number of statements does not grow with the number of lines.
 - Reservations are keyed by order id and every reservation call is idempotent, because the orders saga retries them.
-- Products are locked in ascending id order so two checkouts touching the same products cannot deadlock.
 - A ``stock.low`` event is written in the same transaction as the change that drops available stock to the
   threshold (``settings.ECOMMERCE_LOW_STOCK_THRESHOLD``) from above it.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -19,26 +20,39 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from apps.products.models import Product, ReservationStatus, StockReservation
+from apps.products.selectors import quantities_by_product, unsellable_lines
 from apps.products.services.validation import MAX_STOCK
+from ecommerce.contracts.products import StockLine
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
-from ecommerce.events.outbox import record_event
+from ecommerce.events.outbox import record_events
 
 STALE_RESERVATION_AGE = timedelta(minutes=10)
 
 
 def _record_low_stock(products: Iterable[Product], available_before: dict[int, int]) -> None:
+    """``products`` carry their stock after the change; ``available_before`` what was available before it."""
     threshold = settings.ECOMMERCE_LOW_STOCK_THRESHOLD
-    for product in products:
-        before = available_before.get(product.pk)
-        if before is not None and before > threshold >= product.stock_available:
-            record_event("stock.low", {
-                "product_id": product.pk, "sku": product.sku, "available": product.stock_available,
-                "threshold": threshold,
-            })
+    record_events([
+        ("stock.low", {"product_id": product.pk, "sku": product.sku, "available": product.stock_available,
+                       "threshold": threshold})
+        for product in products
+        if product.pk in available_before and available_before[product.pk] > threshold >= product.stock_available
+    ])
+
+
+def _locked_products(product_ids: Iterable[int]) -> dict[int, Product]:
+    locked = Product.objects.select_for_update().only("id", "sku", "is_active", "stock_on_hand", "stock_reserved")
+    return {product.pk: product for product in locked.filter(pk__in=list(product_ids)).order_by("pk")}
+
+
+def _per_product(quantities: dict[int, int]) -> Case:
+    """``quantities[id]`` for the row being updated: lets one UPDATE change every line by its own amount."""
+    return Case(*(When(pk=product_id, then=Value(quantity)) for product_id, quantity in quantities.items()),
+                default=Value(0), output_field=IntegerField())
 
 
 def product_stock_adjust(*, product_id: int, delta: int) -> Product:
@@ -68,54 +82,68 @@ def product_stock_adjust(*, product_id: int, delta: int) -> Product:
     return product
 
 
-def stock_reserve(*, order_id: UUID, lines: Iterable[tuple[int, int]]) -> None:
-    """Reserve every (product_id, quantity) line for the order, or nothing. Repeating the call for an order that
-    already has reservations does nothing. Raises InsufficientStock naming every short line."""
-    wanted: dict[int, int] = defaultdict(int)
-    for product_id, quantity in lines:
-        if quantity < 1:
-            raise ValidationFailed(errors={"lines": ["Every quantity must be at least 1."]})
-        wanted[product_id] += quantity
+def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_id: UUID | None = None) -> None:
+    """Reserve every line for the order, or nothing. Repeating the call for an order that already has reservations
+    does nothing. Raises InsufficientStock naming every short line. ``replaces_order_id`` names a dead checkout's
+    order whose reservation is released first, in this transaction."""
+    wanted = quantities_by_product(lines)
     if not wanted:
         raise ValidationFailed(errors={"lines": ["At least one line is required."]})
     try:
         with transaction.atomic():
-            if StockReservation.objects.filter(order_id=order_id).exists():
+            # Reservation rows are locked before product rows, as every settlement does.
+            replaced = _reserved_rows(replaces_order_id) if replaces_order_id is not None else []
+            already_reserved = StockReservation.objects.filter(order_id=order_id).exists()
+            products = _locked_products({*(() if already_reserved else wanted), *(r.product_id for r in replaced)})
+            if replaced:
+                _settle_rows(replaced, to_status=ReservationStatus.RELEASED, consume_on_hand=False)
+                for row in replaced:
+                    products[row.product_id].stock_reserved -= row.quantity
+            if already_reserved:
                 return
-            now = timezone.now()
-            short: list[tuple[int, int]] = []
-            for product_id, quantity in sorted(wanted.items()):  # ascending ids: a fixed lock order
+            short = _short_lines(wanted, products)
+            if not short:
+                reserved = _per_product(wanted)
                 updated = Product.objects.filter(
-                    pk=product_id, is_active=True, stock_on_hand__gte=F("stock_reserved") + quantity
-                ).update(stock_reserved=F("stock_reserved") + quantity, updated_at=now)
-                if not updated:
-                    short.append((product_id, quantity))
-            products = {p.pk: p for p in Product.objects.filter(pk__in=list(wanted))}
+                    pk__in=list(wanted), is_active=True, stock_on_hand__gte=F("stock_reserved") + reserved
+                ).update(stock_reserved=F("stock_reserved") + reserved, updated_at=timezone.now())
+                if updated != len(wanted):
+                    # The rows were locked, so only a database without row locks gets here: the guard in the
+                    # UPDATE itself refused a line. Read again to name it; the transaction rolls back.
+                    short = _short_lines(wanted, {p.pk: p for p in Product.objects.filter(pk__in=list(wanted))})
+                    short = short or [_line(product_id, quantity, 0) for product_id, quantity in wanted.items()]
             if short:
-                raise InsufficientStock(
-                    f"Not enough stock for {len(short)} line(s); nothing was reserved.",
-                    lines=[
-                        {
-                            "product_id": product_id,
-                            "requested": quantity,
-                            "available": max(products[product_id].stock_available, 0)
-                            if product_id in products and products[product_id].is_active else 0,
-                        }
-                        for product_id, quantity in short
-                    ],
-                )
+                raise InsufficientStock(f"Not enough stock for {len(short)} line(s); nothing was reserved.",
+                                        lines=short)
             StockReservation.objects.bulk_create([
                 StockReservation(order_id=order_id, product_id=product_id, quantity=quantity)
-                for product_id, quantity in sorted(wanted.items())
+                for product_id, quantity in wanted.items()
             ])
-            _record_low_stock(products.values(), {
-                product_id: products[product_id].stock_available + quantity for product_id, quantity in wanted.items()
-            })
+            available_before = {product_id: products[product_id].stock_available for product_id in wanted}
+            for product_id, quantity in wanted.items():
+                products[product_id].stock_reserved += quantity
+            _record_low_stock(products.values(), available_before)
     except IntegrityError:
         # A concurrent call for the same order won the unique (order, product) race: that call did the work.
         if StockReservation.objects.filter(order_id=order_id).exists():
             return
         raise
+
+
+def _line(product_id: int, requested: int, available: int) -> dict[str, int]:
+    return {"product_id": product_id, "requested": requested, "available": available}
+
+
+def _short_lines(wanted: dict[int, int], products: dict[int, Product]) -> list[dict[str, int]]:
+    """Every line the products cannot serve now, unknown and withdrawn products (nothing available) included."""
+    unsellable = {line["product_id"]: line for line in unsellable_lines(wanted, products)}
+    short = []
+    for product_id, quantity in wanted.items():
+        if product_id in unsellable:
+            short.append(unsellable[product_id])
+        elif products[product_id].stock_available < quantity:
+            short.append(_line(product_id, quantity, max(products[product_id].stock_available, 0)))
+    return short
 
 
 def stock_reservation_confirm(*, order_id: UUID) -> None:
@@ -125,24 +153,34 @@ def stock_reservation_confirm(*, order_id: UUID) -> None:
     )
 
 
+def _reserved_rows(order_id: UUID, only: Q | None = None) -> list[StockReservation]:
+    return list(
+        StockReservation.objects.select_for_update()
+        .filter(only or Q(), order_id=order_id, status=ReservationStatus.RESERVED)
+        .order_by("product_id")
+    )
+
+
+def _settle_rows(rows: list[StockReservation], *, to_status: str, consume_on_hand: bool) -> None:
+    """Take the rows' quantities off ``stock_reserved`` (and off ``stock_on_hand`` when the goods left) and mark
+    them ``to_status``. The caller holds the locks on the rows and on their products."""
+    quantities = {row.product_id: row.quantity for row in rows}  # one row per (order, product)
+    now = timezone.now()
+    settled = _per_product(quantities)
+    changes: dict[str, Any] = {"stock_reserved": F("stock_reserved") - settled, "updated_at": now}
+    if consume_on_hand:
+        changes["stock_on_hand"] = F("stock_on_hand") - settled
+    Product.objects.filter(pk__in=list(quantities)).update(**changes)
+    StockReservation.objects.filter(pk__in=[row.pk for row in rows]).update(status=to_status, updated_at=now)
+
+
 def _settle(order_id: UUID, *, to_status: str, consume_on_hand: bool, only: Q | None = None) -> int:
-    """Move the order's still-reserved rows to ``to_status`` and take their quantity off ``stock_reserved`` (and
-    off ``stock_on_hand`` when the goods left). Rows already settled are skipped, which makes it idempotent."""
+    """Settle the order's still-reserved rows; rows already settled are skipped, which makes it idempotent."""
     with transaction.atomic():
-        rows = list(
-            StockReservation.objects.select_for_update()
-            .filter(only or Q(), order_id=order_id, status=ReservationStatus.RESERVED)
-            .order_by("product_id")
-        )
-        if not rows:
-            return 0
-        now = timezone.now()
-        for row in rows:
-            changes: dict[str, Any] = {"stock_reserved": F("stock_reserved") - row.quantity, "updated_at": now}
-            if consume_on_hand:
-                changes["stock_on_hand"] = F("stock_on_hand") - row.quantity
-            Product.objects.filter(pk=row.product_id).update(**changes)
-        StockReservation.objects.filter(pk__in=[row.pk for row in rows]).update(status=to_status, updated_at=now)
+        rows = _reserved_rows(order_id, only)
+        if rows:
+            _locked_products(row.product_id for row in rows)
+            _settle_rows(rows, to_status=to_status, consume_on_hand=consume_on_hand)
         return len(rows)
 
 

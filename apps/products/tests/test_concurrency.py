@@ -13,12 +13,16 @@ from django.db import connection
 
 from apps.products import services
 from apps.products.models import Product, StockReservation
-from ecommerce.contracts.products import ProductInput
+from ecommerce.contracts.products import ProductInput, StockLine
 from ecommerce.errors import InsufficientStock
 
 # serialized_rollback: the flush after each test must not re-create content types behind the back of later
 # serialized-rollback tests, and the migrated groups and permissions come back for whoever runs next.
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+def stock_lines(*lines: tuple[int, int]) -> list[StockLine]:
+    return [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in lines]
 
 
 def run_in_threads(workers: list[Callable[[], object]]) -> list[object]:
@@ -51,7 +55,7 @@ def test_thirty_buyers_of_ten_units_exactly_ten_succeed(postgres_only, transacti
     product = create("HOT-ITEM", 10)
 
     def buy() -> str:
-        services.stock_reserve(order_id=uuid.uuid4(), lines=[(product.pk, 1)])
+        services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 1)))
         return "reserved"
 
     results = run_in_threads([buy] * 30)
@@ -68,12 +72,12 @@ def test_opposite_line_orders_do_not_deadlock(postgres_only, transactional_db):
 
     def forwards() -> str:
         for _ in range(10):
-            services.stock_reserve(order_id=uuid.uuid4(), lines=[(first.pk, 1), (second.pk, 1)])
+            services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((first.pk, 1), (second.pk, 1)))
         return "ok"
 
     def backwards() -> str:
         for _ in range(10):
-            services.stock_reserve(order_id=uuid.uuid4(), lines=[(second.pk, 1), (first.pk, 1)])
+            services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((second.pk, 1), (first.pk, 1)))
         return "ok"
 
     results = run_in_threads([forwards, backwards] * 4)
@@ -87,7 +91,7 @@ def test_concurrent_reserve_of_one_order_reserves_once(postgres_only, transactio
     order_id = uuid.uuid4()
 
     def reserve() -> str:
-        services.stock_reserve(order_id=order_id, lines=[(product.pk, 3)])
+        services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 3)))
         return "ok"
 
     assert run_in_threads([reserve] * 8) == ["ok"] * 8

@@ -16,6 +16,8 @@ from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryDTO,
     CategoryInput,
+    DiscountType,
+    PricedLine,
     ProductChanges,
     ProductDeletion,
     ProductDTO,
@@ -194,6 +196,41 @@ def test_product_stock_adjust(rpc_mode):
         products_service.product_stock_adjust(product_id=product.id, delta=0)
 
 
+# --- pricing an order ------------------------------------------------------------------------------------------------
+
+def test_lines_are_priced_at_todays_effective_price_one_per_product(rpc_mode):
+    now = timezone.now()
+    lamp = new_product(sku="PRICE-LAMP", name="Lamp", price=Decimal("40.00"), stock=1,
+                       discount_type=DiscountType.PERCENT, discount_value=Decimal("12.5"),
+                       discount_starts_at=now - timedelta(days=1))
+    bulb = new_product(sku="PRICE-BULB", name="Bulb", price=Decimal("2.50"), stock=0)
+
+    priced = products_service.product_lines_price(lines=[
+        StockLine(product_id=bulb.id, quantity=2), StockLine(product_id=lamp.id, quantity=1),
+        StockLine(product_id=bulb.id, quantity=1)])
+
+    # stock is not the pricing's business: the reservation checks it
+    assert priced == sorted([
+        PricedLine(product_id=lamp.id, sku="PRICE-LAMP", name="Lamp", unit_price=Decimal("35.00"), quantity=1),
+        PricedLine(product_id=bulb.id, sku="PRICE-BULB", name="Bulb", unit_price=Decimal("2.50"), quantity=3),
+    ], key=lambda line: line.product_id)
+
+
+def test_lines_of_products_not_sold_are_named_and_nothing_is_priced(rpc_mode):
+    sold, withdrawn = new_product(stock=5), new_product(stock=5)
+    products_service.product_update(product_id=withdrawn.id, changes=ProductChanges(is_active=False))
+
+    with pytest.raises(InsufficientStock) as unsellable:
+        products_service.product_lines_price(lines=[
+            StockLine(product_id=sold.id, quantity=1), StockLine(product_id=withdrawn.id, quantity=2),
+            StockLine(product_id=987_654, quantity=1)])
+
+    assert unsellable.value.extra["lines"] == sorted([
+        {"product_id": withdrawn.id, "requested": 2, "available": 0},
+        {"product_id": 987_654, "requested": 1, "available": 0},
+    ], key=lambda line: line["product_id"])
+
+
 # --- reservations ---------------------------------------------------------------------------------------------------
 
 def test_reserve_confirm_commit(rpc_mode):
@@ -209,6 +246,22 @@ def test_reserve_confirm_commit(rpc_mode):
     products_service.stock_commit(order_id=order_id)
     stored = Product.objects.get(pk=product.id)
     assert (stored.stock_on_hand, stored.stock_reserved) == (3, 0)
+
+
+def test_a_reservation_replacing_a_dead_checkouts_takes_its_units_over(rpc_mode):
+    # given a dead checkout holding 4 of 5 units, and its retry wanting 3
+    product = new_product(stock=5)
+    dead, retry = uuid.uuid4(), uuid.uuid4()
+    products_service.stock_reserve(order_id=dead, lines=[StockLine(product_id=product.id, quantity=4)])
+
+    # when the retry reserves in place of the dead one (twice: the call is idempotent)
+    lines = [StockLine(product_id=product.id, quantity=3)]
+    products_service.stock_reserve(order_id=retry, lines=lines, replaces_order_id=dead)
+    products_service.stock_reserve(order_id=retry, lines=lines, replaces_order_id=dead)
+
+    # then only the retry holds stock
+    assert products_service.product_get(product_id=product.id).stock == 2
+    assert dict(StockReservation.objects.values_list("order_id", "status")) == {dead: "released", retry: "reserved"}
 
 
 def test_reserve_shortage_and_release(rpc_mode):

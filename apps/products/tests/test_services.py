@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.products import services
 from apps.products.models import Category, Product, ReservationStatus, StockReservation
 from apps.products.services import products as product_services
 from apps.products.tasks import release_stale_reservations
-from ecommerce.contracts.products import CategoryChanges, CategoryInput, ProductChanges, ProductInput
+from ecommerce.contracts.products import CategoryChanges, CategoryInput, ProductChanges, ProductInput, StockLine
 from ecommerce.errors import Conflict, InsufficientStock, NotFound, ValidationFailed
 from ecommerce.events.models import OutboxEvent
 
@@ -27,6 +29,10 @@ def product_input(**fields) -> ProductInput:
     fields.setdefault("name", "Desk Lamp")
     fields.setdefault("price", Decimal("25.00"))
     return ProductInput(**fields)
+
+
+def stock_lines(*lines: tuple[int, int]) -> list[StockLine]:
+    return [StockLine(product_id=product_id, quantity=quantity) for product_id, quantity in lines]
 
 
 def reload(product: Product) -> Product:
@@ -289,7 +295,7 @@ def test_delete_never_reserved_product_removes_it(make_product):
 def test_delete_reserved_product_deactivates_it(make_product):
     product = make_product(stock=3)
     order_id = uuid.uuid4()
-    services.stock_reserve(order_id=order_id, lines=[(product.pk, 1)])
+    services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 1)))
     services.stock_release(order_id=order_id)
     assert services.product_delete(product_id=product.pk) is True
     stored = reload(product)
@@ -311,7 +317,7 @@ def test_stock_adjust_receives_and_writes_off(make_product):
 
 def test_stock_adjust_never_below_reserved(make_product):
     product = make_product(stock=10)
-    services.stock_reserve(order_id=uuid.uuid4(), lines=[(product.pk, 8)])
+    services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 8)))
     with pytest.raises(InsufficientStock) as error:
         services.product_stock_adjust(product_id=product.pk, delta=-3)
     assert "8 reserved" in error.value.detail
@@ -339,7 +345,7 @@ def test_database_refuses_reserved_above_on_hand(make_product):
 def test_reserve_takes_stock_and_records_rows(make_product):
     lamp, desk = make_product(stock=5), make_product(stock=5)
     order_id = uuid.uuid4()
-    services.stock_reserve(order_id=order_id, lines=[(lamp.pk, 2), (desk.pk, 1), (lamp.pk, 1)])
+    services.stock_reserve(order_id=order_id, lines=stock_lines((lamp.pk, 2), (desk.pk, 1), (lamp.pk, 1)))
     assert reload(lamp).stock_reserved == 3
     assert reload(desk).stock_reserved == 1
     rows = StockReservation.objects.filter(order_id=order_id).order_by("product_id")
@@ -352,8 +358,8 @@ def test_reserve_is_all_or_nothing_and_names_every_short_line(make_product):
     short = make_product(stock=1)
     inactive = make_product(stock=9, is_active=False)
     with pytest.raises(InsufficientStock) as error:
-        services.stock_reserve(order_id=uuid.uuid4(), lines=[
-            (enough.pk, 2), (short.pk, 3), (inactive.pk, 1), (777_777, 1)])
+        services.stock_reserve(order_id=uuid.uuid4(),
+                               lines=stock_lines((enough.pk, 2), (short.pk, 3), (inactive.pk, 1), (777_777, 1)))
     assert error.value.extra["lines"] == [
         {"product_id": short.pk, "requested": 3, "available": 1},
         {"product_id": inactive.pk, "requested": 1, "available": 0},
@@ -366,8 +372,8 @@ def test_reserve_is_all_or_nothing_and_names_every_short_line(make_product):
 def test_reserve_is_idempotent_per_order(make_product):
     product = make_product(stock=5)
     order_id = uuid.uuid4()
-    services.stock_reserve(order_id=order_id, lines=[(product.pk, 2)])
-    services.stock_reserve(order_id=order_id, lines=[(product.pk, 2)])
+    services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 2)))
+    services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 2)))
     assert reload(product).stock_reserved == 2
     assert StockReservation.objects.count() == 1
 
@@ -380,7 +386,7 @@ def test_reserve_needs_lines():
 def test_release_returns_stock_once(make_product):
     product = make_product(stock=5)
     order_id = uuid.uuid4()
-    services.stock_reserve(order_id=order_id, lines=[(product.pk, 4)])
+    services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 4)))
     services.stock_release(order_id=order_id)
     services.stock_release(order_id=order_id)
     stored = reload(product)
@@ -391,7 +397,7 @@ def test_release_returns_stock_once(make_product):
 def test_commit_takes_goods_off_hand_once_and_release_after_commit_does_nothing(make_product):
     product = make_product(stock=5)
     order_id = uuid.uuid4()
-    services.stock_reserve(order_id=order_id, lines=[(product.pk, 2)])
+    services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 2)))
     services.stock_commit(order_id=order_id)
     services.stock_commit(order_id=order_id)
     services.stock_release(order_id=order_id)
@@ -410,7 +416,7 @@ def test_stale_unconfirmed_reservations_are_released_by_the_task(make_product):
     product = make_product(stock=10)
     stale, confirmed, fresh = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     for order_id in (stale, confirmed, fresh):
-        services.stock_reserve(order_id=order_id, lines=[(product.pk, 2)])
+        services.stock_reserve(order_id=order_id, lines=stock_lines((product.pk, 2)))
     services.stock_reservation_confirm(order_id=confirmed)
     eleven_minutes_ago = timezone.now() - timedelta(minutes=11)
     StockReservation.objects.filter(order_id__in=[stale, confirmed]).update(created_at=eleven_minutes_ago)
@@ -426,9 +432,9 @@ def test_stale_unconfirmed_reservations_are_released_by_the_task(make_product):
 @override_settings(ECOMMERCE_LOW_STOCK_THRESHOLD=5)
 def test_stock_low_event_when_available_drops_to_threshold(make_product):
     product = make_product(sku="LOW-1", stock=8)
-    services.stock_reserve(order_id=uuid.uuid4(), lines=[(product.pk, 2)])  # 6 available: above
+    services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 2)))  # 6 available: above
     assert not OutboxEvent.objects.filter(type="stock.low").exists()
-    services.stock_reserve(order_id=uuid.uuid4(), lines=[(product.pk, 1)])  # 5 available: crossed
+    services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 1)))  # 5 available: crossed
     services.product_stock_adjust(product_id=product.pk, delta=-1)           # 4: already low, no new event
     events = list(OutboxEvent.objects.filter(type="stock.low"))
     assert [e.data for e in events] == [{"product_id": product.pk, "sku": "LOW-1", "available": 5, "threshold": 5}]
@@ -447,5 +453,43 @@ def test_stock_low_event_on_write_off_and_again_after_restock(make_product):
 def test_no_stock_low_event_when_the_reservation_fails(make_product):
     product = make_product(stock=6)
     with pytest.raises(InsufficientStock):
-        services.stock_reserve(order_id=uuid.uuid4(), lines=[(product.pk, 2), (999_999, 1)])
+        services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 2), (999_999, 1)))
     assert not OutboxEvent.objects.exists()
+
+
+def statements(call: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured)
+
+
+def test_reserving_and_settling_cost_the_same_statements_for_one_line_or_ten(make_product):
+    # given one product for a small order and ten for a large one
+    small, large = uuid.uuid4(), uuid.uuid4()
+    one = stock_lines((make_product(sku="ONE-0", stock=50).pk, 2))
+    ten = stock_lines(*((make_product(sku=f"TEN-{number}", stock=50).pk, 2) for number in range(10)))
+
+    # when each order is reserved and then committed
+    reserved = [statements(lambda: services.stock_reserve(order_id=small, lines=one)),
+                statements(lambda: services.stock_reserve(order_id=large, lines=ten))]
+    committed = [statements(lambda: services.stock_commit(order_id=small)),
+                 statements(lambda: services.stock_commit(order_id=large))]
+
+    # then each step cost the same whatever the number of lines, and every line was taken
+    assert reserved[0] == reserved[1]
+    assert committed[0] == committed[1]
+    assert set(Product.objects.values_list("stock_on_hand", "stock_reserved")) == {(48, 0)}
+
+
+@override_settings(ECOMMERCE_LOW_STOCK_THRESHOLD=5)
+def test_one_reservation_crossing_the_threshold_on_several_products_writes_one_event_each(make_product):
+    first, second, plenty = make_product(sku="LOW-A", stock=6), make_product(sku="LOW-B", stock=7), make_product(
+        sku="LOW-C", stock=50)
+
+    services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((first.pk, 1), (second.pk, 3), (plenty.pk, 1)))
+
+    events = sorted(OutboxEvent.objects.filter(type="stock.low"), key=lambda event: event.data["product_id"])
+    assert [event.data for event in events] == [
+        {"product_id": first.pk, "sku": "LOW-A", "available": 5, "threshold": 5},
+        {"product_id": second.pk, "sku": "LOW-B", "available": 4, "threshold": 5},
+    ]
