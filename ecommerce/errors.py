@@ -113,6 +113,24 @@ class IdempotencyInProgress(ContractError):
     title = "A request with this idempotency key is still being processed"
 
 
+class CartCheckoutInProgress(ContractError):
+    """Another checkout has claimed this cart's lines and is still running: it either makes its order or gives the
+    lines back to the cart."""
+
+    code = "cart_checkout_in_progress"
+    status = 409
+    title = "This cart is being checked out by another request"
+
+
+class TooManyOpenOrders(ContractError):
+    """The user already has as many unpaid orders as one user may hold (``ECOMMERCE_MAX_OPEN_ORDERS_PER_USER``);
+    ``limit`` says how many."""
+
+    code = "too_many_open_orders"
+    status = 409
+    title = "Too many unpaid orders"
+
+
 class RemoteServiceError(ContractError):
     """A service failed in a way it did not declare. Carries no internals."""
 

@@ -1,5 +1,6 @@
 """Checkout under real concurrency (PostgreSQL, real threads, one connection each): stock is never oversold and
-never negative, opposite lock orders do not deadlock, and one Idempotency-Key never makes two orders."""
+never negative, opposite lock orders do not deadlock, one Idempotency-Key never makes two orders, and one cart is
+checked out at most once whatever keys the requests carry."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from apps.carts.models import CartClaim, ClaimStatus
+from apps.gateway.composition import cart as cart_composition
+from apps.products.models import StockReservation
 from conftest import DEFAULT_PASSWORD
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import CheckoutResult, orders_service
 from ecommerce.contracts.products import ProductDTO, ProductInput, products_service
 from ecommerce.contracts.users import AddressInput, users_service
-from ecommerce.errors import IdempotencyInProgress, InsufficientStock
+from ecommerce.errors import CartCheckoutInProgress, IdempotencyInProgress, InsufficientStock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -61,13 +65,28 @@ def make_shopper(make_user: Callable[..., Any], *products: ProductDTO) -> tuple[
     address = users_service.address_create(user_id=user.id, address=AddressInput(
         full_name="Race Tester", street="1 Thread St", city="Lockport", zip_code="14094", country="US"))
     for product in products:
-        carts_service.cart_item_add(user_id=user.id, product_id=product.id, quantity=1)
+        cart_composition.cart_item_add(user_id=user.id, product_id=product.id, quantity=1)
     return user.id, address.id
 
 
 def checkout_call(user_id: int, address_id: int) -> Callable[[], CheckoutResult]:
     return lambda: orders_service.order_checkout(user_id=user_id, address_id=address_id,
                                                  idempotency_key=uuid.uuid4().hex, request_fingerprint="fp")
+
+
+def checkout_over_http(user_id: int, address_id: int) -> Callable[[str], tuple[int, str | None, dict[str, Any]]]:
+    """``post(key)`` checks out through the public API as that user and returns (status, replayed header, body)."""
+    tokens = users_service.auth_login(email=users_service.user_get(user_id=user_id).email,
+                                      password=DEFAULT_PASSWORD)
+
+    def post(key: str) -> tuple[int, str | None, dict[str, Any]]:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+        response = client.post("/api/v1/orders", {"address_id": address_id}, format="json",
+                               headers={"Idempotency-Key": key})
+        return response.status_code, response.headers.get("Idempotent-Replayed"), response.json()
+
+    return post
 
 
 def assert_only_orders_and_short_stock(outcomes: list[Any]) -> list[CheckoutResult]:
@@ -114,17 +133,9 @@ def test_twenty_requests_with_one_key_make_one_order(postgres_only, make_user):
     # given one shopper who sends the same checkout 20 times at once (a client retrying too eagerly)
     product = make_product("RACE-KEY")
     user_id, address_id = make_shopper(make_user, product)
-    tokens = users_service.auth_login(email=users_service.user_get(user_id=user_id).email,
-                                      password=DEFAULT_PASSWORD)
+    post = checkout_over_http(user_id, address_id)
 
-    def post() -> tuple[int, str | None, dict[str, Any]]:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
-        response = client.post("/api/v1/orders", {"address_id": address_id}, format="json",
-                               headers={"Idempotency-Key": "one-key-for-all"})
-        return response.status_code, response.headers.get("Idempotent-Replayed"), response.json()
-
-    outcomes = run_at_once([post for _ in range(20)])
+    outcomes = run_at_once([lambda: post("one-key-for-all") for _ in range(20)])
 
     # then one request made the order; every other one replayed it or was told it is still running
     assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
@@ -136,3 +147,31 @@ def test_twenty_requests_with_one_key_make_one_order(postgres_only, make_user):
     assert all(body["code"] == IdempotencyInProgress.code for status, _, body in outcomes if status == 409)
     assert orders_service.order_list(user_id=None).count == 1
     assert products_service.product_get(product_id=product.id).stock == STOCK - 1
+
+
+def test_ten_checkouts_of_one_cart_with_different_keys_make_one_order(postgres_only, make_user):
+    # given one shopper whose cart holds one unit, sent to checkout ten times at once with ten different keys
+    # (a double click that made a new key each time, several tabs)
+    product = make_product("RACE-CART")
+    user_id, address_id = make_shopper(make_user, product)
+    post = checkout_over_http(user_id, address_id)
+
+    outcomes = run_at_once([lambda key=key: post(key) for key in (uuid.uuid4().hex for _ in range(10))])
+
+    # then exactly one order is made; every other request is told the cart is being checked out or is empty
+    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
+    made = [body for status, _, body in outcomes if status == 201]
+    refused = [(status, body) for status, _, body in outcomes if status != 201]
+    assert len(made) == 1
+    assert all(
+        (status, body["code"]) == (409, CartCheckoutInProgress.code)
+        or ((status, body["code"]) == (400, "validation_error") and "cart" in body["errors"])
+        for status, body in refused
+    ), refused
+    assert orders_service.order_list(user_id=user_id).count == 1
+    # and the stock was reserved once, the cart is empty and nothing is left claimed
+    assert products_service.product_get(product_id=product.id).stock == STOCK - 1
+    assert StockReservation.objects.filter(product_id=product.id).count() == 1
+    assert carts_service.cart_get(user_id=user_id).items == []
+    assert not CartClaim.objects.filter(status=ClaimStatus.OPEN).exists()
+    assert CartClaim.objects.get(order_id=made[0]["id"]).status == ClaimStatus.COMPLETED

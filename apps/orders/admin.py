@@ -54,7 +54,7 @@ def _transition_action(to_status: OrderStatus, description: str):
                 if to_status == OrderStatus.CANCELED:
                     services.order_cancel(order_id=order.id, user_id=None, actor_id=request.user.pk)
                 else:
-                    services.order_transition(order_id=order.id, to_status=to_status, actor_id=request.user.pk,
+                    services.order_transition(order_id=order.id, status=to_status, actor_id=request.user.pk,
                                               reason="changed by staff in the admin")
             except ContractError as error:
                 modeladmin.message_user(request, f"{order.number}: {error.detail}", messages.ERROR)

@@ -129,8 +129,9 @@ class OrderStatusChange(models.Model):
 
 class CheckoutAttempt(models.Model):
     """One claimed ``Idempotency-Key`` of one user. ``order_id`` is chosen when the attempt is claimed (it keys the
-    stock reservation); the order with that id exists exactly when the attempt succeeded. A failed attempt keeps
-    the typed error it answered with, so a replay answers the same."""
+    cart claim and the stock reservation); the order with that id exists exactly when the attempt succeeded. The
+    first answer is kept, so a replay answers the same: the order as first returned (``order_answer``) or the typed
+    error the attempt failed with (``error``)."""
 
     class State(models.TextChoices):
         IN_PROGRESS = "in_progress"
@@ -143,6 +144,8 @@ class CheckoutAttempt(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.IN_PROGRESS)
     order_id = models.UUIDField(null=True, blank=True)
     error = models.JSONField(null=True, blank=True)
+    # The order exactly as the first answer returned it, whatever happened to the order since.
+    order_answer = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Set explicitly (not auto_now): a stale attempt is taken over by a conditional UPDATE on this value.
     updated_at = models.DateTimeField(default=timezone.now)
@@ -153,6 +156,8 @@ class CheckoutAttempt(models.Model):
             models.UniqueConstraint(fields=["user_id", "idempotency_key"], name="orders_attempt_one_per_key"),
             models.CheckConstraint(condition=Q(state__in=["in_progress", "succeeded", "failed"]),
                                    name="orders_attempt_state_valid"),
+            models.CheckConstraint(condition=~Q(state="succeeded") | Q(order_answer__isnull=False),
+                                   name="orders_attempt_success_has_answer"),
         ]
 
     def __str__(self) -> str:

@@ -39,6 +39,10 @@ ECOMMERCE_CURRENCY = env.str("ECOMMERCE_CURRENCY", default="USD")
 ECOMMERCE_SHIPPING_FLAT = env.str("ECOMMERCE_SHIPPING_FLAT", default="5.00")
 ECOMMERCE_FREE_SHIPPING_FROM = env.str("ECOMMERCE_FREE_SHIPPING_FROM", default="100.00")
 ECOMMERCE_ORDER_TTL_MINUTES = env.int("ECOMMERCE_ORDER_TTL_MINUTES", default=30)
+# Unpaid orders hold stock; one user may hold at most this many at once (0: no cap).
+ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = env.int("ECOMMERCE_MAX_OPEN_ORDERS_PER_USER", default=5)
+if ECOMMERCE_MAX_OPEN_ORDERS_PER_USER < 0:
+    raise environ.ImproperlyConfigured("ECOMMERCE_MAX_OPEN_ORDERS_PER_USER must be 0 (no cap) or a positive number")
 ECOMMERCE_LOW_STOCK_THRESHOLD = env.int("ECOMMERCE_LOW_STOCK_THRESHOLD", default=5)
 ECOMMERCE_THROTTLE_ANON = env.str("ECOMMERCE_THROTTLE_ANON", default="300/min")
 ECOMMERCE_THROTTLE_USER = env.str("ECOMMERCE_THROTTLE_USER", default="1200/min")
@@ -167,6 +171,8 @@ CELERY_BEAT_SCHEDULE = {
     "products-release-stale-reservations": {
         "task": "apps.products.tasks.release_stale_reservations", "schedule": 60.0,
     },
+    "carts-release-stale-claims": {"task": "apps.carts.tasks.release_stale_claims", "schedule": 60.0},
+    "carts-purge-settled-claims": {"task": "apps.carts.tasks.purge_settled_claims", "schedule": 3600.0},
     "events-relay-outbox": {"task": "ecommerce.events.tasks.relay_outbox", "schedule": 5.0},
 }
 

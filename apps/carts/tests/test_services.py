@@ -1,29 +1,29 @@
-"""Services and selectors of the carts context, called directly (the catalog is served in-process)."""
+"""Services of the carts context, called directly: lines checked against what the caller says is available, and the
+checkout claims that let a cart be checked out at most once."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.carts import selectors, services
-from apps.carts.models import Cart, CartCheckout, CartItem
-from ecommerce.contracts.carts import CartLineQuantity
-from ecommerce.contracts.products import DiscountType, ProductChanges, StockLine, products_service
-from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
+from apps.carts import services, tasks
+from apps.carts.models import Cart, CartClaim, CartClaimLine, CartItem, ClaimStatus
+from apps.carts.tests.conftest import OTHER_USER, PLENTY, USER, lines_of
+from ecommerce.errors import CartCheckoutInProgress, InsufficientStock, NotFound, ValidationFailed
 
 pytestmark = pytest.mark.django_db
 
-USER = 101
-OTHER_USER = 202
+LAMP, BULB, DESK = 21, 22, 23
 
 
-def lines_of(user_id: int) -> dict[int, int]:
-    return dict(CartItem.objects.filter(cart__user_id=user_id).values_list("product_id", "quantity"))
+def add(product_id: int, quantity: int, *, user_id: int = USER, available: int = PLENTY) -> Cart:
+    return services.cart_item_add(user_id=user_id, product_id=product_id, quantity=quantity, available=available)
 
 
 # --- the cart itself ---------------------------------------------------------------------------------------------
@@ -55,188 +55,141 @@ def test_the_database_refuses_a_line_without_quantity_or_a_duplicate_line():
 
 # --- adding ------------------------------------------------------------------------------------------------------
 
-def test_adding_makes_a_line_and_adding_again_adds_to_it(make_product):
-    product = make_product(stock=10)
+def test_adding_makes_a_line_and_adding_again_adds_to_it():
+    add(LAMP, 2, available=10)
+    cart = add(LAMP, 3, available=10)
 
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    cart = services.cart_item_add(user_id=USER, product_id=product.id, quantity=3)
-
-    assert lines_of(USER) == {product.id: 5}
+    assert lines_of(USER) == {LAMP: 5}
     assert cart.user_id == USER
 
 
-def test_adding_moves_the_cart_timestamp(make_product):
-    product = make_product()
+def test_adding_moves_the_cart_timestamp():
     cart = services.cart_get_or_create(user_id=USER)
     before = cart.updated_at
 
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
+    add(LAMP, 1)
 
     cart.refresh_from_db()
     assert cart.updated_at > before
 
 
 @pytest.mark.parametrize("quantity", [0, -1, services.MAX_LINE_QUANTITY + 1])
-def test_adding_a_quantity_out_of_range_is_refused_and_writes_nothing(make_product, quantity):
-    product = make_product(stock=5000)
-
+def test_adding_a_quantity_out_of_range_is_refused_and_writes_nothing(quantity):
     with pytest.raises(ValidationFailed) as error:
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=quantity)
+        add(LAMP, quantity)
 
     assert "quantity" in error.value.errors
     assert not Cart.objects.exists()
     assert not CartItem.objects.exists()
 
 
-def test_a_line_can_never_grow_past_the_maximum(make_product):
-    product = make_product(stock=5000)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=services.MAX_LINE_QUANTITY)
+def test_a_line_can_never_grow_past_the_maximum():
+    add(LAMP, services.MAX_LINE_QUANTITY)
 
     with pytest.raises(ValidationFailed):
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
+        add(LAMP, 1)
 
-    assert lines_of(USER) == {product.id: services.MAX_LINE_QUANTITY}
+    assert lines_of(USER) == {LAMP: services.MAX_LINE_QUANTITY}
 
 
-@pytest.mark.parametrize("product_id", [999_999, 0, -5, 2**70])
-def test_adding_an_unknown_product_is_not_found_and_writes_nothing(product_id):
+@pytest.mark.parametrize("product_id", [0, -5, 2**70])
+def test_adding_an_impossible_product_id_is_not_found_and_writes_nothing(product_id):
     with pytest.raises(NotFound):
-        services.cart_item_add(user_id=USER, product_id=product_id, quantity=1)
+        add(product_id, 1)
 
     assert not Cart.objects.exists()
 
 
-def test_adding_an_inactive_product_is_not_found(make_product):
-    product = make_product()
-    products_service.product_update(product_id=product.id, changes=ProductChanges(is_active=False))
-
-    with pytest.raises(NotFound):
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
-
-    assert not CartItem.objects.exists()
-
-
-def test_adding_more_than_available_names_the_line_and_changes_nothing(make_product):
-    product = make_product(stock=5)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=4)
+def test_adding_more_than_available_names_the_line_and_changes_nothing():
+    add(LAMP, 4, available=5)
 
     with pytest.raises(InsufficientStock) as error:
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
+        add(LAMP, 2, available=5)
 
-    assert error.value.extra["lines"] == [{"product_id": product.id, "requested": 6, "available": 5}]
-    assert lines_of(USER) == {product.id: 4}
-
-
-def test_stock_reserved_by_orders_is_not_available_to_carts(make_product):
-    product = make_product(stock=5)
-    products_service.stock_reserve(order_id=uuid.uuid4(), lines=[StockLine(product_id=product.id, quantity=4)])
-
-    with pytest.raises(InsufficientStock) as error:
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-
-    assert error.value.extra["lines"] == [{"product_id": product.id, "requested": 2, "available": 1}]
+    assert error.value.extra["lines"] == [{"product_id": LAMP, "requested": 6, "available": 5}]
+    assert lines_of(USER) == {LAMP: 4}
 
 
 # --- setting a quantity ------------------------------------------------------------------------------------------
 
-def test_setting_a_quantity_replaces_it(make_product):
-    product = make_product(stock=10)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
+def test_setting_a_quantity_replaces_it():
+    add(LAMP, 2)
 
-    services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=7)
+    services.cart_item_set_quantity(user_id=USER, product_id=LAMP, quantity=7, available=10)
 
-    assert lines_of(USER) == {product.id: 7}
+    assert lines_of(USER) == {LAMP: 7}
 
 
-def test_setting_zero_removes_the_line(make_product):
-    product, other = make_product(), make_product()
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    services.cart_item_add(user_id=USER, product_id=other.id, quantity=1)
+def test_setting_zero_removes_the_line():
+    add(LAMP, 2)
+    add(BULB, 1)
 
-    services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=0)
+    services.cart_item_set_quantity(user_id=USER, product_id=LAMP, quantity=0, available=0)
 
-    assert lines_of(USER) == {other.id: 1}
+    assert lines_of(USER) == {BULB: 1}
 
 
 @pytest.mark.parametrize("quantity", [-1, services.MAX_LINE_QUANTITY + 1])
-def test_setting_a_quantity_out_of_range_is_refused(make_product, quantity):
-    product = make_product(stock=5000)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
+def test_setting_a_quantity_out_of_range_is_refused(quantity):
+    add(LAMP, 2)
 
     with pytest.raises(ValidationFailed) as error:
-        services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=quantity)
+        services.cart_item_set_quantity(user_id=USER, product_id=LAMP, quantity=quantity, available=PLENTY)
 
     assert "quantity" in error.value.errors
-    assert lines_of(USER) == {product.id: 2}
+    assert lines_of(USER) == {LAMP: 2}
 
 
 @pytest.mark.parametrize("quantity", [0, 1])
-def test_setting_the_quantity_of_a_product_not_in_the_cart_is_not_found(make_product, quantity):
-    product = make_product()
-    services.cart_item_add(user_id=OTHER_USER, product_id=product.id, quantity=1)
+def test_setting_the_quantity_of_a_product_not_in_the_cart_is_not_found(quantity):
+    add(LAMP, 1, user_id=OTHER_USER)
 
     with pytest.raises(NotFound):
-        services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=quantity)
+        services.cart_item_set_quantity(user_id=USER, product_id=LAMP, quantity=quantity, available=PLENTY)
 
     assert lines_of(USER) == {}
-    assert lines_of(OTHER_USER) == {product.id: 1}
+    assert lines_of(OTHER_USER) == {LAMP: 1}
 
 
-def test_setting_more_than_available_changes_nothing(make_product):
-    product = make_product(stock=3)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
+def test_setting_more_than_available_changes_nothing():
+    add(LAMP, 2, available=3)
 
     with pytest.raises(InsufficientStock) as error:
-        services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=4)
+        services.cart_item_set_quantity(user_id=USER, product_id=LAMP, quantity=4, available=3)
 
-    assert error.value.extra["lines"] == [{"product_id": product.id, "requested": 4, "available": 3}]
-    assert lines_of(USER) == {product.id: 2}
-
-
-def test_a_line_of_a_product_no_longer_sold_can_only_be_removed(make_product):
-    product = make_product(stock=3)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    products_service.product_update(product_id=product.id, changes=ProductChanges(is_active=False))
-
-    with pytest.raises(InsufficientStock):
-        services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=1)
-    services.cart_item_set_quantity(user_id=USER, product_id=product.id, quantity=0)
-
-    assert lines_of(USER) == {}
+    assert error.value.extra["lines"] == [{"product_id": LAMP, "requested": 4, "available": 3}]
+    assert lines_of(USER) == {LAMP: 2}
 
 
 # --- removing and clearing ---------------------------------------------------------------------------------------
 
-def test_removing_a_line_leaves_the_others(make_product):
-    product, other = make_product(), make_product()
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
-    services.cart_item_add(user_id=USER, product_id=other.id, quantity=1)
+def test_removing_a_line_leaves_the_others():
+    add(LAMP, 1)
+    add(BULB, 1)
 
-    services.cart_item_remove(user_id=USER, product_id=product.id)
+    services.cart_item_remove(user_id=USER, product_id=LAMP)
 
-    assert lines_of(USER) == {other.id: 1}
+    assert lines_of(USER) == {BULB: 1}
 
 
-def test_removing_a_product_not_in_the_cart_is_not_found(make_product):
-    product = make_product()
-    services.cart_item_add(user_id=OTHER_USER, product_id=product.id, quantity=1)
+def test_removing_a_product_not_in_the_cart_is_not_found():
+    add(LAMP, 1, user_id=OTHER_USER)
 
     with pytest.raises(NotFound):
-        services.cart_item_remove(user_id=USER, product_id=product.id)
+        services.cart_item_remove(user_id=USER, product_id=LAMP)
 
-    assert lines_of(OTHER_USER) == {product.id: 1}
+    assert lines_of(OTHER_USER) == {LAMP: 1}
 
 
-def test_clearing_empties_only_that_cart_and_can_be_repeated(make_product):
-    product = make_product()
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
-    services.cart_item_add(user_id=OTHER_USER, product_id=product.id, quantity=1)
+def test_clearing_empties_only_that_cart_and_can_be_repeated():
+    add(LAMP, 1)
+    add(LAMP, 1, user_id=OTHER_USER)
 
     services.cart_clear(user_id=USER)
     services.cart_clear(user_id=USER)
 
     assert lines_of(USER) == {}
-    assert lines_of(OTHER_USER) == {product.id: 1}
+    assert lines_of(OTHER_USER) == {LAMP: 1}
 
 
 def test_clearing_a_cart_never_used_makes_none():
@@ -245,124 +198,157 @@ def test_clearing_a_cart_never_used_makes_none():
     assert not Cart.objects.exists()
 
 
-# --- checkout ----------------------------------------------------------------------------------------------------
+# --- checkout claims ---------------------------------------------------------------------------------------------
 
-def test_checkout_takes_the_ordered_quantities_once_and_keeps_what_was_added_meanwhile(make_product):
-    bought, kept, added_later = make_product(stock=10), make_product(stock=10), make_product(stock=10)
-    services.cart_item_add(user_id=USER, product_id=bought.id, quantity=2)
-    services.cart_item_add(user_id=USER, product_id=kept.id, quantity=3)
-    order_id = str(uuid.uuid4())
-    ordered = [CartLineQuantity(product_id=bought.id, quantity=2), CartLineQuantity(product_id=kept.id, quantity=1)]
-    # The shopper keeps shopping while the order is being placed.
-    services.cart_item_add(user_id=USER, product_id=kept.id, quantity=1)
-    services.cart_item_add(user_id=USER, product_id=added_later.id, quantity=1)
-
-    services.cart_lines_checked_out(user_id=USER, order_id=order_id, lines=ordered)
-    services.cart_lines_checked_out(user_id=USER, order_id=order_id, lines=ordered)
-
-    assert lines_of(USER) == {kept.id: 3, added_later.id: 1}
-    assert CartCheckout.objects.filter(order_id=order_id, user_id=USER).count() == 1
+def claim_of(order_id: uuid.UUID) -> CartClaim:
+    return CartClaim.objects.get(order_id=order_id)
 
 
-def test_checkout_of_more_than_the_line_holds_deletes_the_line(make_product):
-    product = make_product(stock=10)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
+def test_claiming_moves_every_line_into_the_claim_and_empties_the_cart():
+    add(LAMP, 2)
+    add(BULB, 3)
+    order_id = uuid.uuid4()
 
-    services.cart_lines_checked_out(
-        user_id=USER, order_id=str(uuid.uuid4()), lines=[CartLineQuantity(product_id=product.id, quantity=4)]
-    )
+    claimed = services.cart_claim(user_id=USER, order_id=order_id)
 
+    assert [(line.product_id, line.quantity) for line in claimed.lines] == [(LAMP, 2), (BULB, 3)]
+    assert lines_of(USER) == {}
+    assert claim_of(order_id).status == ClaimStatus.OPEN
+    assert dict(CartClaimLine.objects.filter(claim__order_id=order_id).values_list("product_id", "quantity")) == {
+        LAMP: 2, BULB: 3}
+
+
+def test_what_is_added_while_a_claim_is_open_stays_in_the_cart_and_is_claimed_by_the_next_checkout():
+    add(LAMP, 2)
+    first = uuid.uuid4()
+    services.cart_claim(user_id=USER, order_id=first)
+    add(LAMP, 1)
+    add(DESK, 1)
+
+    second = services.cart_claim(user_id=USER, order_id=uuid.uuid4())
+
+    assert [(line.product_id, line.quantity) for line in second.lines] == [(LAMP, 1), (DESK, 1)]
+    assert [(line.product_id, line.quantity) for line in claim_of(first).lines.all()] == [(LAMP, 2)]
+
+
+def test_claiming_an_empty_cart_is_refused_and_names_the_cart():
+    services.cart_get_or_create(user_id=USER)
+
+    with pytest.raises(ValidationFailed) as never_used:
+        services.cart_claim(user_id=OTHER_USER, order_id=uuid.uuid4())
+    with pytest.raises(ValidationFailed) as empty:
+        services.cart_claim(user_id=USER, order_id=uuid.uuid4())
+
+    assert never_used.value.errors == empty.value.errors == {"cart": ["Your cart is empty."]}
+    assert not CartClaim.objects.exists()
+
+
+def test_claiming_a_cart_another_checkout_holds_is_in_progress_and_changes_nothing():
+    add(LAMP, 1)
+    first = uuid.uuid4()
+    services.cart_claim(user_id=USER, order_id=first)
+
+    with pytest.raises(CartCheckoutInProgress):
+        services.cart_claim(user_id=USER, order_id=uuid.uuid4())
+
+    assert list(CartClaim.objects.values_list("order_id", flat=True)) == [first]
+
+
+def test_a_release_merges_into_lines_added_meanwhile_caps_them_and_keeps_their_place():
+    add(BULB, 1)
+    add(LAMP, 900)
+    order_id = uuid.uuid4()
+    services.cart_claim(user_id=USER, order_id=order_id)
+    add(DESK, 1)
+    add(LAMP, 300)
+
+    assert services.cart_claim_release(order_id=order_id) is True
+    assert services.cart_claim_release(order_id=order_id) is False
+
+    assert lines_of(USER) == {BULB: 1, LAMP: services.MAX_LINE_QUANTITY, DESK: 1}
+    order = list(CartItem.objects.filter(cart__user_id=USER).values_list("product_id", flat=True))
+    assert order == [BULB, LAMP, DESK]
+    claim = claim_of(order_id)
+    assert (claim.status, claim.lines.exists(), claim.settled_at is not None) == (ClaimStatus.RELEASED, False, True)
+
+
+def test_completing_settles_the_claim_once_and_drops_its_lines():
+    add(LAMP, 2)
+    order_id = uuid.uuid4()
+    services.cart_claim(user_id=USER, order_id=order_id)
+
+    assert services.cart_claim_complete(order_id=order_id) is True
+    assert services.cart_claim_complete(order_id=order_id) is False
+    assert services.cart_claim_release(order_id=order_id) is False
+
+    claim = claim_of(order_id)
+    assert (claim.status, claim.lines.exists()) == (ClaimStatus.COMPLETED, False)
     assert lines_of(USER) == {}
 
 
-def test_checkout_without_a_cart_is_still_recorded():
-    order_id = str(uuid.uuid4())
+def test_the_database_refuses_a_settled_claim_without_a_time_and_an_open_one_with_one():
+    cart = Cart.objects.create(user_id=USER)
 
-    services.cart_lines_checked_out(user_id=USER, order_id=order_id, lines=[CartLineQuantity(product_id=1, quantity=1)])
-
-    assert CartCheckout.objects.filter(order_id=order_id).exists()
-    assert not Cart.objects.exists()
-
-
-# --- pricing -----------------------------------------------------------------------------------------------------
-
-def test_a_cart_is_priced_from_the_catalog_in_added_order(make_product):
-    cheap, dear = make_product(price="2.50", stock=9), make_product(price="19.99", stock=4)
-    services.cart_item_add(user_id=USER, product_id=dear.id, quantity=2)
-    services.cart_item_add(user_id=USER, product_id=cheap.id, quantity=3)
-
-    priced = selectors.cart_priced(cart=services.cart_get_or_create(user_id=USER))
-
-    assert [(line.product_id, line.quantity) for line in priced.lines] == [(dear.id, 2), (cheap.id, 3)]
-    assert priced.lines[0].sku == dear.sku
-    assert priced.lines[0].name == dear.name
-    assert priced.lines[0].unit_price == Decimal("19.99")
-    assert priced.lines[0].line_total == Decimal("39.98")
-    assert priced.lines[0].available == 4
-    assert priced.lines[1].line_total == Decimal("7.50")
-    assert priced.total_quantity == 5
-    assert priced.subtotal == Decimal("47.48")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CartClaim.objects.create(order_id=uuid.uuid4(), cart=cart, status=ClaimStatus.COMPLETED)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CartClaim.objects.create(order_id=uuid.uuid4(), cart=cart, settled_at=timezone.now())
 
 
-def test_pricing_asks_the_catalog_once_whatever_the_number_of_lines(make_product, products_calls):
-    products = [make_product() for _ in range(6)]
-    for product in products:
-        services.cart_item_add(user_id=USER, product_id=product.id, quantity=1)
-    products_calls.calls.clear()
-
-    priced = selectors.cart_priced(cart=services.cart_get_or_create(user_id=USER))
-
-    assert len(priced.lines) == 6
-    assert products_calls.calls == ["product_get_many"]
-
-
-def test_an_empty_cart_costs_no_catalog_call(products_calls):
-    priced = selectors.cart_priced(cart=services.cart_get_or_create(user_id=USER))
-
-    assert priced.lines == []
-    assert priced.subtotal == Decimal("0.00")
-    assert products_calls.calls == []
-
-
-def test_prices_follow_the_catalog_including_a_discount_window(make_product):
-    product = make_product(price="40.00", stock=5)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    cart = services.cart_get_or_create(user_id=USER)
+def test_stale_open_claims_are_released_by_the_task_and_fresh_or_settled_ones_are_left():
     now = timezone.now()
+    stale, fresh, completed = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for order_id, product_id in ((stale, LAMP), (fresh, BULB), (completed, DESK)):
+        add(product_id, 1)
+        services.cart_claim(user_id=USER, order_id=order_id)
+    services.cart_claim_complete(order_id=completed)
+    long_ago = now - services.CLAIM_TIMEOUT - timedelta(minutes=1)
+    CartClaim.objects.filter(order_id__in=[stale, completed]).update(created_at=long_ago)
 
-    products_service.product_update(product_id=product.id, changes=ProductChanges(price=Decimal("30.00")))
-    assert selectors.cart_priced(cart=cart).subtotal == Decimal("60.00")
+    released = tasks.release_stale_claims.delay().get()
 
-    products_service.product_update(product_id=product.id, changes=ProductChanges(
-        discount_type=DiscountType.PERCENT, discount_value=Decimal("10"),
-        discount_starts_at=now - timedelta(hours=1), discount_ends_at=now + timedelta(hours=1)))
-    priced = selectors.cart_priced(cart=cart)
-    assert priced.lines[0].unit_price == Decimal("27.00")
-    assert priced.subtotal == Decimal("54.00")
-
-    products_service.product_update(product_id=product.id, changes=ProductChanges(
-        discount_starts_at=now + timedelta(days=1), discount_ends_at=now + timedelta(days=2)))
-    assert selectors.cart_priced(cart=cart).lines[0].unit_price == Decimal("30.00")
-
-
-def test_a_product_no_longer_sold_shows_nothing_available(make_product):
-    product = make_product(stock=5)
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    products_service.product_update(product_id=product.id, changes=ProductChanges(is_active=False))
-
-    priced = selectors.cart_priced(cart=services.cart_get_or_create(user_id=USER))
-
-    assert [(line.product_id, line.available) for line in priced.lines] == [(product.id, 0)]
+    assert released == 1
+    assert lines_of(USER) == {LAMP: 1}
+    statuses = dict(CartClaim.objects.values_list("order_id", "status"))
+    assert statuses == {stale: "released", fresh: "open", completed: "completed"}
 
 
-def test_a_line_whose_product_left_the_catalog_is_not_shown(make_product):
-    product = make_product(price="3.00")
-    services.cart_item_add(user_id=USER, product_id=product.id, quantity=2)
-    cart = services.cart_get_or_create(user_id=USER)
-    CartItem.objects.create(cart=cart, product_id=987_654, quantity=1)
+def test_settled_claims_are_purged_after_the_retention_and_open_ones_never():
+    old_open, old_settled, recent_settled = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    for order_id, product_id in ((old_open, LAMP), (old_settled, BULB), (recent_settled, DESK)):
+        add(product_id, 1)
+        services.cart_claim(user_id=USER, order_id=order_id)
+    services.cart_claim_complete(order_id=old_settled)
+    services.cart_claim_release(order_id=recent_settled)
+    long_ago = timezone.now() - services.SETTLED_CLAIM_RETENTION - timedelta(hours=1)
+    CartClaim.objects.filter(order_id__in=[old_open, old_settled]).update(created_at=long_ago)
+    CartClaim.objects.filter(order_id=old_settled).update(settled_at=long_ago)
 
-    priced = selectors.cart_priced(cart=cart)
+    assert tasks.purge_settled_claims.delay().get() == 1
 
-    assert [line.product_id for line in priced.lines] == [product.id]
-    assert priced.total_quantity == 2
-    assert priced.subtotal == Decimal("6.00")
+    assert set(CartClaim.objects.values_list("order_id", flat=True)) == {old_open, recent_settled}
+
+
+def query_count(call: Callable[[], object]) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return len(captured)
+
+
+def test_claiming_and_releasing_cost_the_same_queries_for_one_line_or_twenty():
+    # given a cart of one line and a cart of twenty
+    one, twenty = uuid.uuid4(), uuid.uuid4()
+    many = range(100, 120)
+    add(LAMP, 1)
+    for product_id in many:
+        add(product_id, 1, user_id=OTHER_USER)
+
+    # when each is claimed, and released into lines added meanwhile, then both cost the same statements
+    assert query_count(lambda: services.cart_claim(user_id=USER, order_id=one)) == query_count(
+        lambda: services.cart_claim(user_id=OTHER_USER, order_id=twenty))
+    add(LAMP, 1)
+    for product_id in many:
+        add(product_id, 1, user_id=OTHER_USER)
+    assert query_count(lambda: services.cart_claim_release(order_id=one)) == query_count(
+        lambda: services.cart_claim_release(order_id=twenty))
+    assert lines_of(OTHER_USER) == dict.fromkeys(many, 2)

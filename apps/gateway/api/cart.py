@@ -1,5 +1,6 @@
 """Public cart endpoints. Every one acts on the signed-in user's own cart only (the user id comes from the access
-token, never from the request), so no other shopper's cart can be read or changed through them."""
+token, never from the request), so no other shopper's cart can be read or changed through them. A cart answer is
+composed from the carts and products contracts by ``apps.gateway.composition.cart``."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ from apps.gateway.api.cart_serializers import (
     CartOutputSerializer,
 )
 from apps.gateway.api.validation import validated
-from ecommerce.contracts.carts import CartDTO, carts_service
+from apps.gateway.composition import cart as cart_composition
+from apps.gateway.composition.cart import PricedCart
+from ecommerce.contracts.carts import carts_service
 from ecommerce.permissions import IsAuthenticatedPrincipal
 
 
-def _cart_response(cart: CartDTO, status_code: int = status.HTTP_200_OK) -> Response:
+def _cart_response(cart: PricedCart, status_code: int = status.HTTP_200_OK) -> Response:
     return Response(CartOutputSerializer(cart).data, status=status_code)
 
 
@@ -30,7 +33,7 @@ class CartView(APIView):
     @extend_schema(operation_id="cart_retrieve", tags=["cart"], responses={200: CartOutputSerializer},
                    summary="The signed-in user's cart, priced at today's prices")
     def get(self, request: Request) -> Response:
-        return _cart_response(carts_service.cart_get(user_id=request.user.id))
+        return _cart_response(cart_composition.cart_priced(user_id=request.user.id))
 
     @extend_schema(operation_id="cart_clear", tags=["cart"],
                    responses={204: OpenApiResponse(description="The cart is empty.")}, summary="Empty the cart")
@@ -54,7 +57,7 @@ class CartItemsView(APIView):
     )
     def post(self, request: Request) -> Response:
         line = validated(CartItemAddInputSerializer, request.data)
-        cart = carts_service.cart_item_add(user_id=request.user.id, **line)
+        cart = cart_composition.cart_item_add(user_id=request.user.id, **line)
         return _cart_response(cart, status.HTTP_201_CREATED)
 
 
@@ -73,13 +76,14 @@ class CartItemView(APIView):
     )
     def patch(self, request: Request, product_id: int) -> Response:
         quantity = validated(CartItemQuantityInputSerializer, request.data)["quantity"]
-        cart = carts_service.cart_item_set_quantity(user_id=request.user.id, product_id=product_id, quantity=quantity)
+        cart = cart_composition.cart_item_set_quantity(user_id=request.user.id, product_id=product_id,
+                                                       quantity=quantity)
         return _cart_response(cart)
 
     @extend_schema(operation_id="cart_items_remove", tags=["cart"], responses={200: CartOutputSerializer},
                    summary="Remove a line from the cart", description="Product not in the cart: 404 `not_found`.")
     def delete(self, request: Request, product_id: int) -> Response:
-        return _cart_response(carts_service.cart_item_remove(user_id=request.user.id, product_id=product_id))
+        return _cart_response(cart_composition.cart_item_remove(user_id=request.user.id, product_id=product_id))
 
 
 urlpatterns = [

@@ -113,10 +113,13 @@ class OrdersView(APIView):
         responses={201: OrderOutputSerializer},
         summary="Check out the cart",
         description="Makes an order from the cart at today's effective prices, reserves the stock and empties the "
-        "cart. Missing or too long `Idempotency-Key`, or an empty cart: 400 `validation_error`; unknown address: "
-        "404; any line short of stock: 409 `insufficient_stock` naming the lines, and nothing is reserved; the same "
-        "key still being processed: 409 `idempotency_in_progress`; the same key with another body: 422 "
-        "`idempotency_conflict`. A replay answers the first status and body with `Idempotent-Replayed: true`.",
+        "cart; a cart is checked out at most once, whatever keys its checkouts carry. Missing or too long "
+        "`Idempotency-Key`, or an empty cart: 400 `validation_error`; unknown address: 404; any line short of "
+        "stock: 409 `insufficient_stock` naming the lines, and nothing is reserved; another checkout of the cart "
+        "still running: 409 `cart_checkout_in_progress`; as many unpaid orders as one user may hold "
+        "(`ECOMMERCE_MAX_OPEN_ORDERS_PER_USER`): 409 `too_many_open_orders`; the same key still being processed: "
+        "409 `idempotency_in_progress`; the same key with another body: 422 `idempotency_conflict`. A replay "
+        "answers the first status and body (even if the order changed since) with `Idempotent-Replayed: true`.",
     )
     def post(self, request: Request) -> Response:
         key_value = request.headers.get(IDEMPOTENCY_KEY_HEADER)

@@ -12,6 +12,7 @@ import pytest
 from django.urls import include, path
 from drf_spectacular.generators import SchemaGenerator
 
+from apps.gateway.composition import cart as cart_composition
 from apps.gateway.tests.problems import assert_problem
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus, orders_service
@@ -53,7 +54,7 @@ def address_of(client) -> int:
 
 def fill_cart(client, *lines) -> None:
     for product, quantity in lines:
-        carts_service.cart_item_add(user_id=client.user.id, product_id=product.id, quantity=quantity)
+        cart_composition.cart_item_add(user_id=client.user.id, product_id=product.id, quantity=quantity)
 
 
 def place(client, *, key: str | None = None, **body):
@@ -125,6 +126,77 @@ def test_the_same_key_and_body_replays_the_first_answer(customer_client):
     assert second.json() == first.json()
     assert order_count() == 1
     assert available(product) == 4
+
+
+def test_a_replay_after_the_order_was_canceled_answers_the_first_answer_verbatim(customer_client):
+    # given an order made with a key and canceled since
+    fill_cart(customer_client, (make_product(stock=5), 1))
+    address_id = address_of(customer_client)
+    first = place(customer_client, key="cancel-then-replay", address_id=address_id)
+    assert customer_client.post(order_url(first.json()["id"], "cancel")).status_code == 200
+
+    # when the client replays the request
+    again = place(customer_client, key="cancel-then-replay", address_id=address_id)
+
+    # then it gets the first status and body, marked as a replay
+    assert (again.status_code, again["Idempotent-Replayed"]) == (201, "true")
+    assert again.json() == first.json()
+    assert again.json()["status"] == "pending"
+    assert customer_client.get(order_url(first.json()["id"])).json()["status"] == "canceled"
+
+
+def test_a_second_checkout_of_the_same_cart_with_a_new_key_finds_it_empty(customer_client):
+    product = make_product(stock=5)
+    fill_cart(customer_client, (product, 1))
+    address_id = address_of(customer_client)
+
+    first = place(customer_client, address_id=address_id)
+    second = place(customer_client, address_id=address_id)
+
+    assert first.status_code == 201
+    assert assert_problem(second, 400, "validation_error")["errors"] == {"cart": ["Your cart is empty."]}
+    assert order_count() == 1
+    assert available(product) == 4
+
+
+def test_a_cart_another_checkout_is_holding_is_409_and_the_key_is_not_kept(customer_client):
+    # given another checkout of this cart is running (it has claimed the lines)
+    product = make_product(stock=5)
+    fill_cart(customer_client, (product, 1))
+    address_id = address_of(customer_client)
+    running = uuid.uuid4()
+    carts_service.cart_claim(user_id=customer_client.user.id, order_id=running)
+
+    # when the user checks out
+    busy = place(customer_client, key="while-busy", address_id=address_id)
+
+    # then the answer says so and nothing is reserved; once that checkout gave up, the same key goes through
+    assert "cart" in assert_problem(busy, 409, "cart_checkout_in_progress")["detail"]
+    assert available(product) == 5
+    carts_service.cart_claim_release(order_id=running)
+    retried = place(customer_client, key="while-busy", address_id=address_id)
+    assert retried.status_code == 201, retried.content
+    assert "Idempotent-Replayed" not in retried
+    assert available(product) == 4
+
+
+def test_a_user_at_the_open_order_cap_gets_409_and_nothing_is_reserved(customer_client, settings):
+    # given a customer with as many unpaid orders as allowed
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 2
+    product = make_product(stock=10)
+    order_for(customer_client, product)
+    order_for(customer_client, product)
+    fill_cart(customer_client, (product, 1))
+
+    # when they check out again
+    refused = place(customer_client, address_id=address_of(customer_client))
+
+    # then the answer names the cap, and the cart and the stock are as they were
+    body = assert_problem(refused, 409, "too_many_open_orders")
+    assert "at most 2 unpaid orders" in body["detail"]
+    assert available(product) == 8
+    assert len(carts_service.cart_get(user_id=customer_client.user.id).items) == 1
+    assert order_count() == 2
 
 
 def test_the_same_key_with_another_body_is_422(customer_client):
@@ -438,6 +510,7 @@ def test_the_schema_documents_the_order_endpoints_and_their_problems():
     key = next(p for p in checkout["parameters"] if p["name"] == "Idempotency-Key")
     assert (key["in"], key["required"]) == ("header", True)
     assert {"201", "400", "401", "404", "409", "422"} <= set(checkout["responses"])
+    assert all(code in checkout["description"] for code in ("too_many_open_orders", "cart_checkout_in_progress"))
     assert "Idempotent-Replayed" in checkout["responses"]["201"]["headers"]
     assert {"status", "user_id", "page", "page_size"} <= {p["name"] for p in paths[ORDERS]["get"]["parameters"]}
     assert {"200", "401", "404"} <= set(paths[f"{ORDERS}/{{order_id}}"]["get"]["responses"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from itertools import count
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from apps.orders import services
 from apps.orders.models import Order
 from ecommerce.contracts.carts import carts_service
-from ecommerce.contracts.orders import OrderStatus
+from ecommerce.contracts.orders import OrderDTO, OrderStatus
 from ecommerce.contracts.products import ProductDTO, ProductInput, products_service
 from ecommerce.contracts.users import AddressDTO, AddressInput, UserDTO, users_service
 
@@ -49,19 +50,30 @@ def shopper(make_user: Callable[..., UserDTO], make_address: Callable[..., Addre
     return user, make_address(user.id)
 
 
-def fill_cart(user_id: int, *lines: tuple[ProductDTO, int]) -> None:
-    for product, quantity in lines:
-        carts_service.cart_item_add(user_id=user_id, product_id=product.id, quantity=quantity)
-
-
 def available(product: ProductDTO) -> int:
     return products_service.product_get(product_id=product.id, include_inactive=True).stock
 
 
+def fill_cart(user_id: int, *lines: tuple[ProductDTO, int]) -> None:
+    """As the shop's API adds lines: checked against what the catalog has available now."""
+    for product, quantity in lines:
+        carts_service.cart_item_add(user_id=user_id, product_id=product.id, quantity=quantity,
+                                    available=available(product))
+
+
+@dataclass(frozen=True)
+class Checkout:
+    order: Order
+    answer: OrderDTO
+    replayed: bool
+
+
 def checkout(user: UserDTO, address: AddressDTO, *, key: str | None = None,
-             fingerprint: str = "fingerprint-1") -> services.CheckoutOutcome:
-    return services.order_checkout(user_id=user.id, address_id=address.id, idempotency_key=key or uuid.uuid4().hex,
-                                   request_fingerprint=fingerprint)
+             fingerprint: str = "fingerprint-1") -> Checkout:
+    """A checkout through the service; ``order`` is the stored order, ``answer`` what the checkout answered."""
+    result = services.order_checkout(user_id=user.id, address_id=address.id,
+                                     idempotency_key=key or uuid.uuid4().hex, request_fingerprint=fingerprint)
+    return Checkout(order=Order.objects.get(pk=result.order.id), answer=result.order, replayed=result.replayed)
 
 
 @pytest.fixture
@@ -80,7 +92,7 @@ def place_order(shopper, make_product: Callable[..., ProductDTO]) -> Callable[..
         fill_cart(user.id, (product or make_product(), 2))
         order = checkout(user, address).order
         for step in paths[status]:
-            order = services.order_transition(order_id=order.id, to_status=step, actor_id=None)
+            order = services.order_transition(order_id=order.id, status=step, actor_id=None)
         return order
 
     return place

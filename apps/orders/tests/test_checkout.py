@@ -12,6 +12,8 @@ from django.utils import timezone
 
 from apps.orders import services
 from apps.orders.models import CheckoutAttempt, Order, OrderStatusChange
+from apps.orders.services import checkout as checkout_steps
+from apps.orders.services import followups
 from apps.orders.tests.conftest import ContractProxy, available, checkout, fail_once, fill_cart
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.products import DiscountType, ProductChanges, StockLine, products_service
@@ -22,10 +24,12 @@ from ecommerce.errors import (
     InsufficientStock,
     NotFound,
     ServiceUnavailable,
+    TooManyOpenOrders,
     ValidationFailed,
 )
 from ecommerce.events.models import OutboxEvent
 from ecommerce.money import MAX_AMOUNT
+from tests.contract_spy import spying_on_contracts
 
 
 def test_checkout_makes_a_pending_order_from_the_cart(shopper, make_product):
@@ -290,6 +294,35 @@ def test_a_stale_attempt_is_taken_over_and_its_reservation_given_back(shopper, m
     assert (attempt.state, attempt.order_id) == ("succeeded", outcome.order.id)
 
 
+def test_a_stale_attempt_that_claimed_the_cart_is_taken_over_within_six_contract_calls(shopper, make_product):
+    # given an attempt whose process died after claiming the cart and reserving its stock
+    user, address = shopper
+    product = make_product(stock=5)
+    fill_cart(user.id, (product, 2))
+    dead_order_id = uuid.uuid4()
+    carts_service.cart_claim(user_id=user.id, order_id=dead_order_id)
+    products_service.stock_reserve(order_id=dead_order_id, lines=[StockLine(product_id=product.id, quantity=2)])
+    long_ago = timezone.now() - timedelta(seconds=services.STALE_ATTEMPT_SECONDS + 5)
+    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="stale", request_fingerprint="fingerprint-1",
+                                   order_id=dead_order_id, created_at=long_ago, updated_at=long_ago)
+
+    # when the client retries with the same key
+    with spying_on_contracts() as spy:
+        outcome = checkout(user, address, key="stale")
+
+    # then the retry takes the dead attempt's cart lines and stock over, in as many calls as any checkout
+    assert [(line.product_id, line.quantity) for line in outcome.order.lines.all()] == [(product.id, 2)]
+    assert available(product) == 3
+    assert spy.names == ["users.address_get", "carts.cart_claim", "products.product_lines_price",
+                         "products.stock_reserve", "products.stock_reservation_confirm", "carts.cart_claim_complete"]
+    assert spy.nested == []
+    # and nothing of the dead attempt comes back later
+    carts_service.cart_claim_release(order_id=dead_order_id)
+    products_service.stock_release(order_id=dead_order_id)
+    assert carts_service.cart_get(user_id=user.id).items == []
+    assert available(product) == 3
+
+
 def test_a_claimant_that_lost_its_attempt_writes_no_order(shopper, make_product, monkeypatch):
     # given a slow checkout whose attempt is taken over while it reserves stock
     user, address = shopper
@@ -301,7 +334,7 @@ def test_a_claimant_that_lost_its_attempt_writes_no_order(shopper, make_product,
         products_service.stock_reserve(**arguments)
         CheckoutAttempt.objects.filter(idempotency_key="slow").update(order_id=taker_order_id)
 
-    monkeypatch.setattr(services, "products_service",
+    monkeypatch.setattr(checkout_steps, "products_service",
                         ContractProxy(products_service, stock_reserve=reserve_then_lose_the_attempt))
 
     # when it tries to write its order
@@ -354,7 +387,7 @@ def test_a_failed_order_write_releases_the_stock_and_frees_the_key(shopper, make
     def broken_outbox(*args, **kwargs):
         raise RuntimeError("outbox unavailable")
 
-    monkeypatch.setattr(services, "record_event", broken_outbox)
+    monkeypatch.setattr(checkout_steps, "record_event", broken_outbox)
 
     # when the user checks out
     with pytest.raises(RuntimeError):
@@ -378,7 +411,7 @@ def test_an_unavailable_service_is_not_stored_as_the_answer(shopper, make_produc
     product = make_product(stock=5)
     fill_cart(user.id, (product, 1))
     flaky_address = fail_once(users_service.address_get, ServiceUnavailable("The users service is unavailable."))
-    monkeypatch.setattr(services, "users_service", ContractProxy(users_service, address_get=flaky_address))
+    monkeypatch.setattr(checkout_steps, "users_service", ContractProxy(users_service, address_get=flaky_address))
 
     with pytest.raises(ServiceUnavailable):
         checkout(user, address, key="flaky")
@@ -398,7 +431,7 @@ def test_a_failing_reservation_call_is_compensated(shopper, make_product, monkey
         products_service.stock_reserve(**arguments)
         raise ServiceUnavailable("The products service is unavailable.")
 
-    monkeypatch.setattr(services, "products_service",
+    monkeypatch.setattr(checkout_steps, "products_service",
                         ContractProxy(products_service, stock_reserve=reserve_then_time_out))
 
     with pytest.raises(ServiceUnavailable):
@@ -413,15 +446,18 @@ def test_a_failing_cart_clean_up_does_not_fail_the_order(shopper, make_product, 
     user, address = shopper
     product = make_product(stock=5)
     fill_cart(user.id, (product, 2))
-    flaky = fail_once(carts_service.cart_lines_checked_out, ServiceUnavailable("carts down"))
-    monkeypatch.setattr(services, "carts_service", ContractProxy(carts_service, cart_lines_checked_out=flaky))
+    flaky = fail_once(carts_service.cart_claim_complete, ServiceUnavailable("carts down"))
+    monkeypatch.setattr(followups, "carts_service", ContractProxy(carts_service, cart_claim_complete=flaky))
 
     # when the user checks out
     outcome = checkout(user, address)
 
-    # then the order stands, and the worker task finished the clean-up
+    # then the order stands, and the follow-up sweep finished the clean-up
     assert Order.objects.get().id == outcome.order.id
+    assert Order.objects.get().followup_pending is True
+    services.orders_followups_resume(now=timezone.now() + timedelta(minutes=1))
     assert len(flaky.calls) == 2
+    assert Order.objects.get().followup_pending is False
     assert carts_service.cart_get(user_id=user.id).items == []
     assert available(product) == 3
 
@@ -434,7 +470,7 @@ def test_a_failing_confirmation_does_not_fail_the_order(shopper, make_product, m
     def confirm_down(**arguments):
         raise ServiceUnavailable("products down")
 
-    monkeypatch.setattr(services, "products_service",
+    monkeypatch.setattr(followups, "products_service",
                         ContractProxy(products_service, stock_reservation_confirm=confirm_down))
 
     outcome = checkout(user, address)
@@ -445,13 +481,154 @@ def test_a_failing_confirmation_does_not_fail_the_order(shopper, make_product, m
     assert available(product) == 4
 
 
+def test_a_failed_checkout_gives_the_cart_back_merged_with_what_was_added_meanwhile(shopper, make_product,
+                                                                                   monkeypatch):
+    # given a checkout that finds a line short, while the shopper adds to the cart in another tab
+    user, address = shopper
+    lamp, bulb = make_product(stock=10), make_product(stock=1)
+    fill_cart(user.id, (lamp, 2), (bulb, 1))
+    products_service.product_stock_adjust(product_id=bulb.id, delta=-1)
+
+    def reserve_while_the_shopper_adds(**arguments):
+        fill_cart(user.id, (lamp, 3))
+        return products_service.stock_reserve(**arguments)
+
+    monkeypatch.setattr(checkout_steps, "products_service",
+                        ContractProxy(products_service, stock_reserve=reserve_while_the_shopper_adds))
+
+    # when the checkout fails
+    with pytest.raises(InsufficientStock):
+        checkout(user, address)
+
+    # then the claimed lines are back in the cart, merged with the new one, and nothing is reserved
+    cart = carts_service.cart_get(user_id=user.id)
+    assert [(line.product_id, line.quantity) for line in cart.items] == [(lamp.id, 5), (bulb.id, 1)]
+    assert available(lamp) == 10
+
+
+def test_a_line_no_longer_sold_gives_the_whole_cart_back(shopper, make_product):
+    user, address = shopper
+    kept, withdrawn = make_product(stock=3), make_product(stock=3)
+    fill_cart(user.id, (kept, 1), (withdrawn, 2))
+    products_service.product_update(product_id=withdrawn.id, changes=ProductChanges(is_active=False))
+
+    with pytest.raises(InsufficientStock):
+        checkout(user, address)
+
+    assert {line.product_id: line.quantity for line in carts_service.cart_get(user_id=user.id).items} == {
+        kept.id: 1, withdrawn.id: 2}
+
+
+def test_a_replay_answers_the_first_answer_even_after_the_order_was_canceled(shopper, make_product):
+    # given an order made with a key, then canceled
+    user, address = shopper
+    product = make_product(stock=5)
+    fill_cart(user.id, (product, 2))
+    first = checkout(user, address, key="then-canceled")
+    services.order_cancel(order_id=first.order.id, user_id=user.id, actor_id=user.id)
+
+    # when the same request is replayed
+    again = checkout(user, address, key="then-canceled")
+
+    # then it answers what the first answer said, verbatim, although the order is canceled now
+    assert again.replayed is True
+    assert again.answer == first.answer
+    assert again.answer.status == "pending"
+    assert again.order.status == "canceled"
+    assert available(product) == 5
+
+
+# --- the open-order cap -----------------------------------------------------------------------------------------
+
+def test_a_user_at_the_open_order_cap_is_refused_and_nothing_is_claimed_or_reserved(shopper, make_product, settings):
+    # given a user holding as many unpaid orders as allowed, and a cart
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 2
+    user, address = shopper
+    product = make_product(stock=10)
+    for _ in range(2):
+        fill_cart(user.id, (product, 1))
+        checkout(user, address)
+    fill_cart(user.id, (product, 3))
+
+    # when the user checks out again
+    with pytest.raises(TooManyOpenOrders) as refused:
+        checkout(user, address, key="over-the-cap")
+
+    # then it is refused with the cap named, the cart stays whole, nothing more is reserved, the answer is kept
+    assert "at most 2 unpaid orders" in refused.value.detail
+    assert [(line.product_id, line.quantity) for line in carts_service.cart_get(user_id=user.id).items] == [
+        (product.id, 3)]
+    assert available(product) == 8
+    assert Order.objects.count() == 2
+    with pytest.raises(TooManyOpenOrders) as replayed:
+        checkout(user, address, key="over-the-cap")
+    assert replayed.value.extra["replayed"] is True
+
+
+def test_orders_no_longer_unpaid_do_not_count_against_the_cap(shopper, make_product, settings):
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 1
+    user, address = shopper
+    product = make_product(stock=10)
+    fill_cart(user.id, (product, 1))
+    first = checkout(user, address).order
+    services.order_transition(order_id=first.id, status="paid", actor_id=1)
+    fill_cart(user.id, (product, 1))
+    second = checkout(user, address).order
+    services.order_cancel(order_id=second.id, user_id=user.id, actor_id=user.id)
+    fill_cart(user.id, (product, 1))
+
+    third = checkout(user, address).order
+
+    assert third.status == "pending"
+    assert Order.objects.filter(user_id=user.id).count() == 3
+
+
+def test_no_cap_when_it_is_set_to_zero(shopper, make_product, settings):
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 0
+    user, address = shopper
+    product = make_product(stock=10)
+    for _ in range(7):
+        fill_cart(user.id, (product, 1))
+        checkout(user, address)
+
+    assert Order.objects.filter(user_id=user.id, status="pending").count() == 7
+
+
+def test_a_checkout_that_raced_past_the_cap_is_refused_when_it_writes_and_gives_everything_back(
+        shopper, make_product, settings, monkeypatch):
+    # given a cap of one, and another checkout of the same user that writes its order while this one is pricing
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 1
+    user, address = shopper
+    product = make_product(stock=10)
+    fill_cart(user.id, (product, 2))
+
+    def price_while_another_order_is_written(**arguments):
+        Order.objects.create(user_id=user.id, number="ORD-20300101-RACE2345", subtotal=0, shipping_cost=0,
+                             discount=0, total=0, currency="USD", shipping_full_name="x", shipping_street="x",
+                             shipping_city="x", shipping_zip_code="x", shipping_country="GB")
+        return products_service.product_lines_price(**arguments)
+
+    monkeypatch.setattr(checkout_steps, "products_service",
+                        ContractProxy(products_service, product_lines_price=price_while_another_order_is_written))
+
+    # when this checkout comes to write its order
+    with pytest.raises(TooManyOpenOrders):
+        checkout(user, address)
+
+    # then it writes nothing and gives back the cart lines and the stock it took
+    assert Order.objects.filter(user_id=user.id).count() == 1
+    assert available(product) == 10
+    assert [(line.product_id, line.quantity) for line in carts_service.cart_get(user_id=user.id).items] == [
+        (product.id, 2)]
+
+
 def test_a_clashing_order_number_is_drawn_again(shopper, make_product, monkeypatch):
     # given the first number drawn is already taken
     user, address = shopper
     fill_cart(user.id, (make_product(), 1))
     taken = checkout(user, address).order.number
     draws = iter([taken, "ORD-20300101-FRESH234"])
-    monkeypatch.setattr(services, "order_number_generate", lambda now: next(draws))
+    monkeypatch.setattr(checkout_steps, "order_number_generate", lambda now: next(draws))
     fill_cart(user.id, (make_product(), 1))
 
     order = checkout(user, address).order

@@ -39,7 +39,7 @@ def test_a_legal_transition_writes_history_and_its_event(place_order, from_statu
     history_before = OrderStatusChange.objects.filter(order=order).count()
 
     # when staff moves it on
-    changed = services.order_transition(order_id=order.id, to_status=to_status, actor_id=42, reason="test")
+    changed = services.order_transition(order_id=order.id, status=to_status, actor_id=42, reason="test")
 
     # then it is in the new status, with one more history row and the matching event
     assert changed.status == to_status
@@ -64,7 +64,7 @@ def test_an_illegal_transition_changes_nothing(place_order, from_status, to_stat
     events_before = OutboxEvent.objects.count()
 
     with pytest.raises(InvalidTransition) as refused:
-        services.order_transition(order_id=order.id, to_status=to_status, actor_id=42)
+        services.order_transition(order_id=order.id, status=to_status, actor_id=42)
 
     assert refused.value.extra == {"from_status": from_status, "to_status": to_status}
     assert f"'{from_status}'" in refused.value.detail
@@ -77,7 +77,7 @@ def test_an_illegal_transition_changes_nothing(place_order, from_status, to_stat
 def test_staff_marking_paid_records_a_manual_payment(place_order):
     order = place_order()
 
-    paid = services.order_transition(order_id=order.id, to_status=OrderStatus.PAID, actor_id=7)
+    paid = services.order_transition(order_id=order.id, status=OrderStatus.PAID, actor_id=7)
 
     assert (paid.payment_status, paid.payment_method) == ("succeeded", "manual")
 
@@ -100,7 +100,7 @@ def test_shipping_commits_the_stock_for_good(place_order, make_product):
     product = make_product(stock=6)
     order = place_order(OrderStatus.PAID, product=product)
 
-    services.order_transition(order_id=order.id, to_status=OrderStatus.SHIPPED, actor_id=1)
+    services.order_transition(order_id=order.id, status=OrderStatus.SHIPPED, actor_id=1)
 
     # the reservation left stock on hand: nothing comes back, and a late cancel is refused
     assert available(product) == 4

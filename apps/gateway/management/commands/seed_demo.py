@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from apps.gateway.composition import cart as cart_composition
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus, orders_service
 from ecommerce.contracts.products import CategoryInput, DiscountType, ProductFilter, ProductInput, products_service
@@ -143,7 +144,7 @@ class Command(BaseCommand):
         for key, quantities, target in DEMO_ORDERS:
             carts_service.cart_clear(user_id=customer.id)
             for product, quantity in zip(products, quantities, strict=False):
-                carts_service.cart_item_add(user_id=customer.id, product_id=product.id, quantity=quantity)
+                cart_composition.cart_item_add(user_id=customer.id, product_id=product.id, quantity=quantity)
             order = orders_service.order_checkout(
                 user_id=customer.id, address_id=address.id, idempotency_key=key, request_fingerprint=key
             ).order

@@ -1,0 +1,37 @@
+"""How an order looks across the contract: one mapping from the models to ``OrderDTO``, used by the contract adapter
+for every read and by checkout for the answer it stores and replays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from apps.orders.models import Order, OrderLine
+from ecommerce.contracts.orders import OrderDTO, OrderLineDTO, OrderStatus, ShippingAddressDTO
+
+
+def order_to_dto(order: Order, lines: Iterable[OrderLine] | None = None) -> OrderDTO:
+    """``lines`` when the caller already holds them (checkout); otherwise the order's (prefetched) lines."""
+    return OrderDTO(
+        id=order.id,
+        number=order.number,
+        user_id=order.user_id,
+        status=OrderStatus(order.status),
+        items=[
+            OrderLineDTO(product_id=line.product_id, sku=line.sku, name=line.name, unit_price=line.unit_price,
+                         quantity=line.quantity, line_total=line.line_total)
+            for line in (order.lines.all() if lines is None else lines)
+        ],
+        subtotal=order.subtotal,
+        shipping_cost=order.shipping_cost,
+        discount=order.discount,
+        total=order.total,
+        currency=order.currency,
+        shipping_address=ShippingAddressDTO(
+            full_name=order.shipping_full_name, street=order.shipping_street, city=order.shipping_city,
+            state=order.shipping_state, zip_code=order.shipping_zip_code, country=order.shipping_country,
+            phone=order.shipping_phone,
+        ),
+        payment_status=order.payment_status,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+    )

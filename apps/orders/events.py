@@ -1,0 +1,22 @@
+"""What every order event carries (``order.created`` and each status change): the order's identity, owner, status,
+money and lines, so a consumer never has to call back to learn what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from apps.orders.models import Order, OrderLine
+
+
+def order_event_data(order: Order, lines: Iterable[OrderLine]) -> dict[str, Any]:
+    return {
+        "order_id": order.id, "number": order.number, "user_id": order.user_id, "status": order.status,
+        "subtotal": order.subtotal, "shipping_cost": order.shipping_cost, "discount": order.discount,
+        "total": order.total, "currency": order.currency, "payment_status": order.payment_status,
+        "lines": [
+            {"product_id": line.product_id, "sku": line.sku, "name": line.name, "unit_price": line.unit_price,
+             "quantity": line.quantity, "line_total": line.line_total}
+            for line in lines
+        ],
+    }

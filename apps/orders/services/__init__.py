@@ -1,0 +1,29 @@
+"""Writes of the orders context, one module per idea:
+
+- ``idempotency``: checkout attempts per Idempotency-Key, their stored first answer, take-over of dead ones;
+- ``checkout``: the checkout saga (address, cart claim, pricing, reservation, the order in one transaction);
+- ``transitions``: the status machine's one entry point (every status change, cancellation and expiry);
+- ``followups``: what a committed change owes other contexts, and the sweep that redoes what was left undone.
+
+Code that monkeypatches a helper must patch the module that looks the name up (e.g. ``services.checkout``).
+"""
+
+from apps.orders.services.checkout import order_checkout, order_number_generate, shipping_cost_for
+from apps.orders.services.followups import FOLLOWUP_GRACE_SECONDS, order_followups_run, orders_followups_resume
+from apps.orders.services.idempotency import STALE_ATTEMPT_SECONDS, checkout_attempts_purge_expired
+from apps.orders.services.transitions import MANUAL_PAYMENT, order_cancel, order_transition, orders_expire_unpaid
+
+__all__ = [
+    "FOLLOWUP_GRACE_SECONDS",
+    "MANUAL_PAYMENT",
+    "STALE_ATTEMPT_SECONDS",
+    "checkout_attempts_purge_expired",
+    "order_cancel",
+    "order_checkout",
+    "order_followups_run",
+    "order_number_generate",
+    "order_transition",
+    "orders_expire_unpaid",
+    "orders_followups_resume",
+    "shipping_cost_for",
+]

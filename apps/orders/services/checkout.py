@@ -1,0 +1,224 @@
+"""Checkout: an order made from the user's cart in one straight pass.
+
+The saga, never one transaction across contexts (a remote service cannot join ours), each step keyed by the order id
+chosen when the idempotency key was claimed:
+
+1. ``users.address_get``: the shipping address, copied into the order.
+2. ``carts.cart_claim``: the cart's lines move into a claim for this order, so the cart is checked out at most once.
+3. ``products.product_lines_price``: sku, name and today's effective price of those lines, in one call.
+4. ``products.stock_reserve``: the same lines reserved, all or nothing.
+5. One local transaction: the order, its lines, its history row, its ``order.created`` event and the stored answer.
+6. After commit: confirm the reservation and complete the claim (``followups``); the order stands whatever happens
+   there, and the durable ``followup_pending`` flag makes the follow-up sweep redo what failed.
+
+That is at most six contract calls, none made from inside another contract's implementation. Pricing and reserving
+are two calls with one line type on purpose: the order total is checked against what an order can hold before any
+stock is taken, and the reservation stays the single writer of stock. A failure gives back whatever this checkout
+(or the dead attempt it took over) may hold: the claim goes back to the cart and the reservation to the catalog;
+a process that dies before doing so leaves an unconfirmed reservation and an open claim, which expire on their own.
+
+The open-order cap (``ECOMMERCE_MAX_OPEN_ORDERS_PER_USER``) is checked before anything is claimed or reserved, so
+a user at the cap is refused at the cost of one query. It is checked again inside the order's transaction, where
+one user's order writes run one after the other, so checkouts racing past the first check cannot overrun it (the
+loser gives back what it took, like any failed checkout).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from apps.orders.dto import order_to_dto
+from apps.orders.events import order_event_data
+from apps.orders.models import Order, OrderLine, OrderStatusChange
+from apps.orders.services.followups import order_followups_run
+from apps.orders.services.idempotency import (
+    CheckoutClaim,
+    checkout_attempt_claim,
+    checkout_attempt_discard,
+    checkout_attempt_fail,
+    checkout_attempt_lock,
+    checkout_attempt_succeed,
+)
+from ecommerce.contracts.carts import carts_service
+from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus
+from ecommerce.contracts.products import PricedLine, StockLine, products_service
+from ecommerce.contracts.users import AddressDTO, users_service
+from ecommerce.errors import ContractError, RemoteServiceError, TooManyOpenOrders, ValidationFailed
+from ecommerce.events.outbox import record_event
+from ecommerce.money import MAX_AMOUNT, ZERO, currency, money_sum, to_money
+
+logger = logging.getLogger(__name__)
+
+_ORDER_NUMBER_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O or 1/I/L to misread on the phone
+# Namespace of the per-user advisory lock that orders one user's order writes (PostgreSQL).
+_ORDER_WRITE_LOCK_NAMESPACE = 0x0D0E
+
+
+def order_number_generate(now: datetime) -> str:
+    """Human-readable and unique in practice (32^8 per day); the unique index is the backstop."""
+    suffix = "".join(secrets.choice(_ORDER_NUMBER_ALPHABET) for _ in range(8))
+    return f"ORD-{now:%Y%m%d}-{suffix}"
+
+
+def shipping_cost_for(subtotal: Decimal) -> Decimal:
+    if subtotal >= to_money(settings.ECOMMERCE_FREE_SHIPPING_FROM):
+        return ZERO
+    return to_money(settings.ECOMMERCE_SHIPPING_FLAT)
+
+
+def line_total(line: PricedLine) -> Decimal:
+    return to_money(line.unit_price * line.quantity)
+
+
+@dataclass
+class _Holdings:
+    """Order ids whose cart claim or stock reservation this checkout may hold in another context: its own, and the
+    dead attempt's it took over. "May": a call that failed on the way may still have done its work, and every
+    release is idempotent, so giving back too much is harmless and giving back too little is not."""
+
+    cart_claims: set[uuid.UUID] = field(default_factory=set)
+    reservations: set[uuid.UUID] = field(default_factory=set)
+
+    @contextmanager
+    def asking(self, held: set[uuid.UUID], *, order_id: uuid.UUID, replaces: uuid.UUID | None) -> Iterator[None]:
+        held.add(order_id)
+        try:
+            yield
+        except ContractError as error:
+            if not isinstance(error, RemoteServiceError):
+                held.discard(order_id)  # a definite refusal: the call changed nothing, the replaced one included
+            raise
+        if replaces is not None:
+            held.discard(replaces)  # taken over in the same transaction as ours
+
+    def give_back(self) -> None:
+        for order_id in self.reservations:
+            _quietly(products_service.stock_release, order_id)
+        for order_id in self.cart_claims:
+            _quietly(carts_service.cart_claim_release, order_id)
+
+
+def _quietly(release: Callable[..., None], order_id: uuid.UUID) -> None:
+    """Compensation never hides the error that made it necessary; what it cannot give back expires on its own."""
+    try:
+        release(order_id=order_id)
+    except Exception:
+        logger.exception("giving back what order %s held failed; it expires on its own", order_id)
+
+
+def order_checkout(*, user_id: int, address_id: int, idempotency_key: str,
+                   request_fingerprint: str) -> CheckoutResult:
+    claim = checkout_attempt_claim(
+        user_id=user_id, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint
+    )
+    if isinstance(claim, CheckoutResult):
+        return claim
+
+    replaced = claim.abandoned_order_id
+    holdings = _Holdings(cart_claims={replaced} - {None}, reservations={replaced} - {None})
+    try:
+        _ensure_open_orders_below_cap(user_id=user_id)
+        address = users_service.address_get(user_id=user_id, address_id=address_id)
+        with holdings.asking(holdings.cart_claims, order_id=claim.order_id, replaces=replaced):
+            cart = carts_service.cart_claim(user_id=user_id, order_id=claim.order_id, replaces_order_id=replaced)
+        lines = [StockLine(product_id=line.product_id, quantity=line.quantity) for line in cart.lines]
+        priced = products_service.product_lines_price(lines=lines)
+        _ensure_order_amounts_fit(priced)
+        with holdings.asking(holdings.reservations, order_id=claim.order_id, replaces=replaced):
+            products_service.stock_reserve(order_id=claim.order_id, lines=lines, replaces_order_id=replaced)
+        answer = _order_write(claim=claim, user_id=user_id, address=address, lines=priced)
+    except ContractError as error:
+        holdings.give_back()
+        checkout_attempt_fail(claim, error)
+        raise
+    except Exception:
+        holdings.give_back()
+        checkout_attempt_discard(claim)
+        raise
+
+    order_followups_run(order_id=answer.id, status=OrderStatus.PENDING)
+    return CheckoutResult(order=answer, replayed=False)
+
+
+def _ensure_open_orders_below_cap(*, user_id: int) -> None:
+    limit = settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER
+    if limit and Order.objects.filter(user_id=user_id, status=OrderStatus.PENDING).count() >= limit:
+        raise TooManyOpenOrders(
+            f"You may hold at most {limit} unpaid orders at a time: pay or cancel one before checking out again.",
+            limit=limit,
+        )
+
+
+def _order_writes_of_one_user_in_turn(user_id: int) -> None:
+    """Inside a transaction: another transaction of the same user waits here until this one ends, so what it counts
+    afterwards includes this one's order. PostgreSQL: a transaction-scoped advisory lock (a user id beyond 31 bits
+    shares its lock with another user, which only makes them wait); SQLite writes one transaction at a time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ORDER_WRITE_LOCK_NAMESPACE, user_id % 2**31])
+
+
+def _ensure_order_amounts_fit(lines: list[PricedLine]) -> None:
+    """A cart of dear products in large quantities can add up to more than an order can record; it is refused
+    before any stock is reserved, rather than failing in the database after."""
+    subtotal = money_sum(line_total(line) for line in lines)
+    if subtotal + shipping_cost_for(subtotal) > MAX_AMOUNT:
+        message = f"The order total would exceed {MAX_AMOUNT}; order fewer items."
+        raise ValidationFailed(message, errors={"cart": [message]})
+
+
+def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lines: list[PricedLine]) -> OrderDTO:
+    """The order, its lines, its history, its event and the stored answer: one transaction, a fixed number of
+    statements whatever the number of lines. Returns the answer exactly as it is stored for replays."""
+    subtotal = money_sum(line_total(line) for line in lines)
+    shipping_cost = shipping_cost_for(subtotal)
+    discount = ZERO  # catalog discounts are already in the line prices
+    now = timezone.now()
+    with transaction.atomic():
+        _order_writes_of_one_user_in_turn(user_id)
+        attempt = checkout_attempt_lock(claim)
+        _ensure_open_orders_below_cap(user_id=user_id)
+        order = Order(
+            id=claim.order_id, user_id=user_id, status=OrderStatus.PENDING,
+            subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
+            total=to_money(subtotal + shipping_cost - discount), currency=currency(),
+            shipping_full_name=address.full_name, shipping_street=address.street, shipping_city=address.city,
+            shipping_state=address.state, shipping_zip_code=address.zip_code, shipping_country=address.country,
+            shipping_phone=address.phone, created_at=now,
+        )
+        _order_insert_with_unique_number(order, now)
+        order_lines = OrderLine.objects.bulk_create([
+            OrderLine(order=order, product_id=line.product_id, sku=line.sku, name=line.name,
+                      unit_price=line.unit_price, quantity=line.quantity, line_total=line_total(line))
+            for line in lines
+        ])
+        OrderStatusChange.objects.create(order=order, from_status=None, to_status=OrderStatus.PENDING,
+                                         actor_id=user_id, reason="checkout", created_at=now)
+        record_event("order.created", order_event_data(order, order_lines))
+        answer = order_to_dto(order, order_lines)
+        checkout_attempt_succeed(attempt, answer=answer)
+    return answer
+
+
+def _order_insert_with_unique_number(order: Order, now: datetime) -> None:
+    """A clash of random order numbers is astronomically rare; when it happens, draw again rather than fail."""
+    for draw in range(3):
+        order.number = order_number_generate(now)
+        try:
+            with transaction.atomic():
+                order.save(force_insert=True)
+            return
+        except IntegrityError:
+            if draw == 2 or Order.objects.filter(pk=order.pk).exists():
+                raise

@@ -1,0 +1,79 @@
+"""Follow-ups: what an order owes the other contexts once a change of it is committed. This is the one recovery
+mechanism of the orders context.
+
+Rules guarded here:
+- The work is derived from the order's current status alone, so it can be redone at any time: the catalog's
+  reservation is confirmed while the order is open (pending or paid), released once it is canceled and committed
+  once it shipped or was delivered; and the cart claim the checkout made is completed. Every call is idempotent by
+  order id, so doing the work twice is harmless.
+- ``Order.followup_pending`` is set in the same transaction as the change and cleared only once the work for that
+  very status succeeded. Whatever a failed call or a crash left undone is redone by ``orders_followups_resume``,
+  which beat runs every minute; no per-order retry task exists besides it.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from apps.orders.models import Order
+from apps.orders.state import STOCK_EFFECT_FOR_STATUS, StockEffect
+from ecommerce.contracts.carts import carts_service
+from ecommerce.contracts.orders import OrderStatus
+from ecommerce.contracts.products import products_service
+
+logger = logging.getLogger(__name__)
+
+# Follow-up work younger than this is still being done by the request that made the change.
+FOLLOWUP_GRACE_SECONDS = 30
+SWEEP_BATCH_SIZE = 500
+
+
+def order_followups_run(*, order_id: uuid.UUID, status: str, raise_errors: bool = False) -> bool:
+    """Do what ``status`` (committed) owes the catalog and the cart, then clear the flag. Returns whether it all
+    succeeded; a failure is logged (or raised with ``raise_errors``) and left to the sweep."""
+    try:
+        effect = STOCK_EFFECT_FOR_STATUS.get(OrderStatus(status))
+        if effect == StockEffect.RELEASE:
+            products_service.stock_release(order_id=order_id)
+        elif effect == StockEffect.COMMIT:
+            products_service.stock_commit(order_id=order_id)
+        else:
+            # An open order keeps its reservation: confirmed, the stale-reservation sweep never takes it back.
+            products_service.stock_reservation_confirm(order_id=order_id)
+        carts_service.cart_claim_complete(order_id=order_id)
+    except Exception:
+        if raise_errors:
+            raise
+        logger.exception("follow-up work of order %s (%s) failed; the sweep redoes it", order_id, status)
+        return False
+    _followup_done(order_id, status=status)
+    return True
+
+
+def _followup_done(order_id: uuid.UUID, *, status: str) -> None:
+    """Only for the status the work was done for: a transition committed meanwhile owes its own work."""
+    Order.objects.filter(pk=order_id, status=status, followup_pending=True).update(followup_pending=False)
+
+
+def orders_followups_resume(*, now: datetime | None = None) -> int:
+    """Redo the follow-up work of orders whose process died (or whose calls failed) before it was done. Waiting
+    ``FOLLOWUP_GRACE_SECONDS`` only keeps the sweep from racing requests finishing their own work right now.
+    Returns how many orders were brought up to date."""
+    now = now or timezone.now()
+    owed = list(
+        Order.objects.filter(followup_pending=True, updated_at__lt=now - timedelta(seconds=FOLLOWUP_GRACE_SECONDS))
+        .order_by("updated_at").values_list("id", "status")[:SWEEP_BATCH_SIZE]
+    )
+    resumed = 0
+    for order_id, status in owed:
+        try:
+            order_followups_run(order_id=order_id, status=status, raise_errors=True)
+        except Exception:
+            logger.exception("follow-up work of order %s failed again; the next sweep retries", order_id)
+            continue
+        resumed += 1
+    return resumed
