@@ -45,12 +45,13 @@ def order_followups_run(*, order_id: uuid.UUID, status: str, raise_errors: bool 
             # An open order keeps its reservation: confirmed, the stale-reservation sweep never takes it back.
             products_service.stock_reservation_confirm(order_id=order_id)
         carts_service.cart_claim_complete(order_id=order_id)
+        _followup_done(order_id, status=status)
     except Exception:
+        # The change itself is committed and stands; the flag stays set, so the sweep redoes what is missing.
         if raise_errors:
             raise
         logger.exception("follow-up work of order %s (%s) failed; the sweep redoes it", order_id, status)
         return False
-    _followup_done(order_id, status=status)
     return True
 
 
