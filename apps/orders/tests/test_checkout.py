@@ -1,9 +1,9 @@
-"""The checkout saga: what an order is made of, what a failure leaves behind (nothing), and idempotency."""
+"""The checkout saga: what an order is made of, what a refusal or a failure leaves behind (nothing: the cart is
+whole again and no stock is held), and the work finished after the order is durable."""
 
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -16,20 +16,11 @@ from apps.orders.services import checkout as checkout_steps
 from apps.orders.services import followups
 from apps.orders.tests.conftest import ContractProxy, available, checkout, fail_once, fill_cart
 from ecommerce.contracts.carts import carts_service
-from ecommerce.contracts.products import DiscountType, ProductChanges, StockLine, products_service
+from ecommerce.contracts.products import DiscountType, ProductChanges, products_service
 from ecommerce.contracts.users import users_service
-from ecommerce.errors import (
-    IdempotencyConflict,
-    IdempotencyInProgress,
-    InsufficientStock,
-    NotFound,
-    ServiceUnavailable,
-    TooManyOpenOrders,
-    ValidationFailed,
-)
+from ecommerce.errors import InsufficientStock, NotFound, ServiceUnavailable, ValidationFailed
 from ecommerce.events.models import OutboxEvent
 from ecommerce.money import MAX_AMOUNT
-from tests.contract_spy import spying_on_contracts
 
 
 def test_checkout_makes_a_pending_order_from_the_cart(shopper, make_product):
@@ -216,166 +207,6 @@ def test_a_product_no_longer_sold_is_a_short_line_with_nothing_available(shopper
     assert not Order.objects.exists()
 
 
-# --- idempotency ----------------------------------------------------------------------------------------------------
-
-def test_the_same_key_and_request_replays_the_order(shopper, make_product):
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 2))
-    first = checkout(user, address, key="same")
-
-    again = checkout(user, address, key="same")
-
-    assert again.replayed is True
-    assert again.order.id == first.order.id
-    assert Order.objects.count() == 1
-    assert available(product) == 3
-
-
-def test_the_same_key_with_another_request_is_a_conflict(shopper, make_product):
-    user, address = shopper
-    fill_cart(user.id, (make_product(), 1))
-    checkout(user, address, key="k", fingerprint="body-a")
-
-    with pytest.raises(IdempotencyConflict):
-        checkout(user, address, key="k", fingerprint="body-b")
-
-    assert Order.objects.count() == 1
-
-
-def test_keys_belong_to_one_user(shopper, make_user, make_address, make_product):
-    user, address = shopper
-    other = make_user()
-    other_address = make_address(other.id)
-    fill_cart(user.id, (make_product(), 1))
-    fill_cart(other.id, (make_product(), 1))
-
-    mine = checkout(user, address, key="shared-key").order
-    theirs = checkout(other, other_address, key="shared-key").order
-
-    assert mine.id != theirs.id
-    assert (mine.user_id, theirs.user_id) == (user.id, other.id)
-
-
-def test_a_key_still_in_progress_answers_in_progress(shopper, make_product):
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 1))
-    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="busy", request_fingerprint="fingerprint-1",
-                                   order_id=uuid.uuid4())
-
-    with pytest.raises(IdempotencyInProgress):
-        checkout(user, address, key="busy")
-
-    assert not Order.objects.exists()
-    assert available(product) == 5
-
-
-def test_a_stale_attempt_is_taken_over_and_its_reservation_given_back(shopper, make_product):
-    # given an attempt whose process died after reserving stock a while ago
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 2))
-    dead_order_id = uuid.uuid4()
-    products_service.stock_reserve(order_id=dead_order_id, lines=[StockLine(product_id=product.id, quantity=2)])
-    long_ago = timezone.now() - timedelta(seconds=services.STALE_ATTEMPT_SECONDS + 5)
-    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="stale", request_fingerprint="fingerprint-1",
-                                   order_id=dead_order_id, created_at=long_ago, updated_at=long_ago)
-    assert available(product) == 3
-
-    # when the client retries with the same key
-    outcome = checkout(user, address, key="stale")
-
-    # then the retry makes the one order, and only its own reservation holds stock (3 = 5 - 2, not 5 - 2 - 2)
-    assert outcome.replayed is False
-    assert outcome.order.id != dead_order_id
-    assert available(product) == 3
-    attempt = CheckoutAttempt.objects.get(idempotency_key="stale")
-    assert (attempt.state, attempt.order_id) == ("succeeded", outcome.order.id)
-
-
-def test_a_stale_attempt_that_claimed_the_cart_is_taken_over_within_six_contract_calls(shopper, make_product):
-    # given an attempt whose process died after claiming the cart and reserving its stock
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 2))
-    dead_order_id = uuid.uuid4()
-    carts_service.cart_claim(user_id=user.id, order_id=dead_order_id)
-    products_service.stock_reserve(order_id=dead_order_id, lines=[StockLine(product_id=product.id, quantity=2)])
-    long_ago = timezone.now() - timedelta(seconds=services.STALE_ATTEMPT_SECONDS + 5)
-    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="stale", request_fingerprint="fingerprint-1",
-                                   order_id=dead_order_id, created_at=long_ago, updated_at=long_ago)
-
-    # when the client retries with the same key
-    with spying_on_contracts() as spy:
-        outcome = checkout(user, address, key="stale")
-
-    # then the retry takes the dead attempt's cart lines and stock over, in as many calls as any checkout
-    assert [(line.product_id, line.quantity) for line in outcome.order.lines.all()] == [(product.id, 2)]
-    assert available(product) == 3
-    assert spy.names == ["users.address_get", "carts.cart_claim", "products.product_lines_price",
-                         "products.stock_reserve", "products.stock_reservation_confirm", "carts.cart_claim_complete"]
-    assert spy.nested == []
-    # and nothing of the dead attempt comes back later
-    carts_service.cart_claim_release(order_id=dead_order_id)
-    products_service.stock_release(order_id=dead_order_id)
-    assert carts_service.cart_get(user_id=user.id).items == []
-    assert available(product) == 3
-
-
-def test_a_claimant_that_lost_its_attempt_writes_no_order(shopper, make_product, monkeypatch):
-    # given a slow checkout whose attempt is taken over while it reserves stock
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 2))
-    taker_order_id = uuid.uuid4()
-
-    def reserve_then_lose_the_attempt(**arguments):
-        products_service.stock_reserve(**arguments)
-        CheckoutAttempt.objects.filter(idempotency_key="slow").update(order_id=taker_order_id)
-
-    monkeypatch.setattr(checkout_steps, "products_service",
-                        ContractProxy(products_service, stock_reserve=reserve_then_lose_the_attempt))
-
-    # when it tries to write its order
-    with pytest.raises(IdempotencyInProgress):
-        checkout(user, address, key="slow")
-
-    # then it wrote nothing, gave its stock back and left the attempt to the taker
-    assert not Order.objects.exists()
-    assert available(product) == 5
-    attempt = CheckoutAttempt.objects.get(idempotency_key="slow")
-    assert (attempt.state, attempt.order_id) == ("in_progress", taker_order_id)
-
-
-def test_an_expired_key_starts_a_new_checkout(shopper, make_product):
-    user, address = shopper
-    fill_cart(user.id, (make_product(), 1))
-    first = checkout(user, address, key="old").order
-    CheckoutAttempt.objects.filter(idempotency_key="old").update(created_at=timezone.now() - timedelta(days=2))
-    fill_cart(user.id, (make_product(), 1))
-
-    second = checkout(user, address, key="old")
-
-    assert second.replayed is False
-    assert second.order.id != first.id
-    assert CheckoutAttempt.objects.filter(idempotency_key="old").count() == 1
-
-
-def test_expired_attempts_are_purged(shopper):
-    user, _ = shopper
-    now = timezone.now()
-    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="old", request_fingerprint="f",
-                                   created_at=now - timedelta(hours=25))
-    CheckoutAttempt.objects.create(user_id=user.id, idempotency_key="new", request_fingerprint="f",
-                                   created_at=now - timedelta(hours=23))
-
-    purged = services.checkout_attempts_purge_expired()
-
-    assert purged == 1
-    assert list(CheckoutAttempt.objects.values_list("idempotency_key", flat=True)) == ["new"]
-
-
 # --- failures after the reservation -------------------------------------------------------------------------------
 
 def test_a_failed_order_write_releases_the_stock_and_frees_the_key(shopper, make_product, monkeypatch):
@@ -517,109 +348,6 @@ def test_a_line_no_longer_sold_gives_the_whole_cart_back(shopper, make_product):
 
     assert {line.product_id: line.quantity for line in carts_service.cart_get(user_id=user.id).items} == {
         kept.id: 1, withdrawn.id: 2}
-
-
-def test_a_replay_answers_the_first_answer_even_after_the_order_was_canceled(shopper, make_product):
-    # given an order made with a key, then canceled
-    user, address = shopper
-    product = make_product(stock=5)
-    fill_cart(user.id, (product, 2))
-    first = checkout(user, address, key="then-canceled")
-    services.order_cancel(order_id=first.order.id, user_id=user.id, actor_id=user.id)
-
-    # when the same request is replayed
-    again = checkout(user, address, key="then-canceled")
-
-    # then it answers what the first answer said, verbatim, although the order is canceled now
-    assert again.replayed is True
-    assert again.answer == first.answer
-    assert again.answer.status == "pending"
-    assert again.order.status == "canceled"
-    assert available(product) == 5
-
-
-# --- the open-order cap -----------------------------------------------------------------------------------------
-
-def test_a_user_at_the_open_order_cap_is_refused_and_nothing_is_claimed_or_reserved(shopper, make_product, settings):
-    # given a user holding as many unpaid orders as allowed, and a cart
-    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 2
-    user, address = shopper
-    product = make_product(stock=10)
-    for _ in range(2):
-        fill_cart(user.id, (product, 1))
-        checkout(user, address)
-    fill_cart(user.id, (product, 3))
-
-    # when the user checks out again
-    with pytest.raises(TooManyOpenOrders) as refused:
-        checkout(user, address, key="over-the-cap")
-
-    # then it is refused with the cap named, the cart stays whole, nothing more is reserved, the answer is kept
-    assert "at most 2 unpaid orders" in refused.value.detail
-    assert [(line.product_id, line.quantity) for line in carts_service.cart_get(user_id=user.id).items] == [
-        (product.id, 3)]
-    assert available(product) == 8
-    assert Order.objects.count() == 2
-    with pytest.raises(TooManyOpenOrders) as replayed:
-        checkout(user, address, key="over-the-cap")
-    assert replayed.value.extra["replayed"] is True
-
-
-def test_orders_no_longer_unpaid_do_not_count_against_the_cap(shopper, make_product, settings):
-    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 1
-    user, address = shopper
-    product = make_product(stock=10)
-    fill_cart(user.id, (product, 1))
-    first = checkout(user, address).order
-    services.order_transition(order_id=first.id, status="paid", actor_id=1)
-    fill_cart(user.id, (product, 1))
-    second = checkout(user, address).order
-    services.order_cancel(order_id=second.id, user_id=user.id, actor_id=user.id)
-    fill_cart(user.id, (product, 1))
-
-    third = checkout(user, address).order
-
-    assert third.status == "pending"
-    assert Order.objects.filter(user_id=user.id).count() == 3
-
-
-def test_no_cap_when_it_is_set_to_zero(shopper, make_product, settings):
-    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 0
-    user, address = shopper
-    product = make_product(stock=10)
-    for _ in range(7):
-        fill_cart(user.id, (product, 1))
-        checkout(user, address)
-
-    assert Order.objects.filter(user_id=user.id, status="pending").count() == 7
-
-
-def test_a_checkout_that_raced_past_the_cap_is_refused_when_it_writes_and_gives_everything_back(
-        shopper, make_product, settings, monkeypatch):
-    # given a cap of one, and another checkout of the same user that writes its order while this one is pricing
-    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 1
-    user, address = shopper
-    product = make_product(stock=10)
-    fill_cart(user.id, (product, 2))
-
-    def price_while_another_order_is_written(**arguments):
-        Order.objects.create(user_id=user.id, number="ORD-20300101-RACE2345", subtotal=0, shipping_cost=0,
-                             discount=0, total=0, currency="USD", shipping_full_name="x", shipping_street="x",
-                             shipping_city="x", shipping_zip_code="x", shipping_country="GB")
-        return products_service.product_lines_price(**arguments)
-
-    monkeypatch.setattr(checkout_steps, "products_service",
-                        ContractProxy(products_service, product_lines_price=price_while_another_order_is_written))
-
-    # when this checkout comes to write its order
-    with pytest.raises(TooManyOpenOrders):
-        checkout(user, address)
-
-    # then it writes nothing and gives back the cart lines and the stock it took
-    assert Order.objects.filter(user_id=user.id).count() == 1
-    assert available(product) == 10
-    assert [(line.product_id, line.quantity) for line in carts_service.cart_get(user_id=user.id).items] == [
-        (product.id, 2)]
 
 
 def test_a_clashing_order_number_is_drawn_again(shopper, make_product, monkeypatch):
