@@ -90,6 +90,11 @@ class _Holdings:
     cart_claims: set[uuid.UUID] = field(default_factory=set)
     reservations: set[uuid.UUID] = field(default_factory=set)
 
+    @classmethod
+    def taking_over(cls, abandoned_order_id: uuid.UUID | None) -> _Holdings:
+        abandoned = {abandoned_order_id} if abandoned_order_id is not None else set()
+        return cls(cart_claims=set(abandoned), reservations=set(abandoned))
+
     @contextmanager
     def asking(self, held: set[uuid.UUID], *, order_id: uuid.UUID, replaces: uuid.UUID | None) -> Iterator[None]:
         held.add(order_id)
@@ -126,7 +131,7 @@ def order_checkout(*, user_id: int, address_id: int, idempotency_key: str,
         return claim
 
     replaced = claim.abandoned_order_id
-    holdings = _Holdings(cart_claims={replaced} - {None}, reservations={replaced} - {None})
+    holdings = _Holdings.taking_over(replaced)
     try:
         _ensure_open_orders_below_cap(user_id=user_id)
         address = users_service.address_get(user_id=user_id, address_id=address_id)

@@ -12,14 +12,17 @@ from django.utils import timezone
 
 from apps.orders.models import CheckoutAttempt, Order
 from apps.orders.tests.conftest import available, fill_cart
+from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus, orders_service
 from ecommerce.contracts.products import products_service
 from ecommerce.errors import (
+    CartCheckoutInProgress,
     IdempotencyConflict,
     IdempotencyInProgress,
     InsufficientStock,
     InvalidTransition,
     NotFound,
+    TooManyOpenOrders,
     ValidationFailed,
 )
 
@@ -77,6 +80,27 @@ def test_checkout_errors_cross_the_wire(rpc_mode, shopper, make_user, make_addre
     with pytest.raises(IdempotencyConflict):
         _checkout(user, address, key="short", fingerprint="another body")
     assert not Order.objects.exists()
+
+
+def test_a_claimed_cart_and_the_open_order_cap_cross_the_wire(rpc_mode, shopper, make_product, settings):
+    user, address = shopper
+    product = make_product(stock=5)
+    fill_cart(user.id, (product, 1))
+    running = uuid.uuid4()
+    carts_service.cart_claim(user_id=user.id, order_id=running)
+
+    with pytest.raises(CartCheckoutInProgress):
+        _checkout(user, address, key="busy-cart")
+    carts_service.cart_claim_release(order_id=running)
+    made = _checkout(user, address, key="busy-cart")
+    settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = 1
+    fill_cart(user.id, (product, 1))
+    with pytest.raises(TooManyOpenOrders):
+        _checkout(user, address, key="over-the-cap")
+
+    assert made.replayed is False
+    assert Order.objects.count() == 1
+    assert available(product) == 4
 
 
 def test_checkout_in_progress_crosses_the_wire(rpc_mode, shopper):
