@@ -116,7 +116,10 @@ def _release_locked(cart: Cart, order_id: UUID) -> bool:
         CartItem.objects.bulk_update(merged, ["quantity", "added_at"])
     if restored:
         CartItem.objects.bulk_create(restored)
-    _settle(claim, ClaimStatus.RELEASED)
+    CartClaimLine.objects.filter(claim=claim).delete()
+    claim.status = ClaimStatus.RELEASED
+    claim.settled_at = timezone.now()
+    claim.save(update_fields=["status", "settled_at"])
     cart_touch(cart)
     return True
 
@@ -125,18 +128,12 @@ def cart_claim_complete(*, order_id: UUID) -> bool:
     """The order exists: the claim is done and its lines are dropped (the order has them). Returns whether there
     was an open claim to complete."""
     with transaction.atomic():
-        claim = CartClaim.objects.select_for_update().filter(order_id=order_id, status=ClaimStatus.OPEN).first()
-        if claim is None:
-            return False
-        _settle(claim, ClaimStatus.COMPLETED)
-    return True
-
-
-def _settle(claim: CartClaim, status: ClaimStatus) -> None:
-    CartClaimLine.objects.filter(claim=claim).delete()
-    claim.status = status
-    claim.settled_at = timezone.now()
-    claim.save(update_fields=["status", "settled_at"])
+        # Conditional on the claim still being open: of a completion and a release racing, exactly one applies.
+        completed = CartClaim.objects.filter(order_id=order_id, status=ClaimStatus.OPEN).update(
+            status=ClaimStatus.COMPLETED, settled_at=timezone.now())
+        if completed:
+            CartClaimLine.objects.filter(claim__order_id=order_id).delete()
+    return bool(completed)
 
 
 def cart_claims_release_stale(*, now: datetime | None = None) -> int:
