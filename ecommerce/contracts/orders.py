@@ -69,9 +69,11 @@ class OrdersService(Service):
     def order_checkout(
         self, *, user_id: int, address_id: int, idempotency_key: str, request_fingerprint: str
     ) -> CheckoutResult:
-        """Make an order from the user's cart. Idempotent per (user, key): the same fingerprint replays the first
-        outcome, another fingerprint raises IdempotencyConflict, a call still running raises
-        IdempotencyInProgress."""
+        """Make an order from the user's cart; a cart is checked out at most once (another checkout of it still
+        running: CartCheckoutInProgress; the user already holds the most unpaid orders allowed: TooManyOpenOrders).
+        Idempotent per (user, key): the same fingerprint replays the first answer verbatim (the order as first
+        returned, or the same typed error), another fingerprint raises IdempotencyConflict, a call still running
+        raises IdempotencyInProgress."""
 
     @rpc_method(idempotent=True)
     @abstractmethod
