@@ -7,7 +7,9 @@ is not the users role, the users model only as a *shadow* table for staff who si
 ``ecommerce.rpc.shadow_users``). ``config/settings/base.py`` applies :func:`split_settings` when
 ``ECOMMERCE_DEPLOYMENT_MODE=split``; in the monolith nothing here is used.
 
-This module is imported by the settings, so it must not import Django's settings or any app.
+The role list and which role owns which service come from ``ecommerce.deployment``; this module adds what each role
+installs and which tables it holds. It is imported by the settings, so it must not read Django's settings or import
+any app.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-GATEWAY = "gateway"
-DOMAIN_ROLES: tuple[str, ...] = ("users", "products", "carts", "orders")
-ROLES: tuple[str, ...] = (GATEWAY, *DOMAIN_ROLES)
+from ecommerce.deployment import DOMAIN_ROLES, GATEWAY, ROLES
 
 # The application package of each domain role, and every app label whose tables that role owns.
 ROLE_APP = {role: f"apps.{role}" for role in DOMAIN_ROLES}

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 
 from config.roles import allows_table
+from ecommerce import deployment
 
 
 class ForeignTableAccess(RuntimeError):
@@ -27,7 +27,7 @@ def _owning_model(model: type[models.Model]) -> type[models.Model]:
 class RoleRouter:
     @property
     def role(self) -> str:
-        return settings.ECOMMERCE_SERVICE_ROLE
+        return deployment.process_role()
 
     def _guard(self, model: type[models.Model]) -> None:
         owner = _owning_model(model)

@@ -6,23 +6,20 @@ shadow user table (see ``ecommerce.rpc.shadow_users``), but its admin pages belo
 
 from importlib import import_module
 
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
 from config.roles import OWNED_APP_LABELS
-from ecommerce import health
-
-
-class RoleAdminSite(admin.AdminSite):
-    site_header = f"Shop admin: {settings.ECOMMERCE_SERVICE_ROLE}"
-    site_title = f"Shop admin ({settings.ECOMMERCE_SERVICE_ROLE})"
+from ecommerce import deployment, health
 
 
 def role_admin_site() -> admin.AdminSite:
     """Copies the registrations of the role's own apps from the default site (filled by autodiscovery)."""
-    owned = OWNED_APP_LABELS[settings.ECOMMERCE_SERVICE_ROLE]
-    site = RoleAdminSite(name="admin")
+    role = deployment.process_role()
+    owned = OWNED_APP_LABELS[role]
+    site = admin.AdminSite(name="admin")
+    site.site_header = f"Shop admin: {role}"
+    site.site_title = f"Shop admin ({role})"
     for model, model_admin in admin.site._registry.items():
         if model._meta.app_label in owned:
             site.register(model, type(model_admin))
@@ -32,7 +29,8 @@ def role_admin_site() -> admin.AdminSite:
 admin_site = role_admin_site()
 # The internal endpoint finds a contract by the delegator its module creates; make sure the role's own exists even
 # when none of the role's code happened to import it yet.
-import_module(f"ecommerce.contracts.{settings.ECOMMERCE_SERVICE_ROLE}")
+for service in deployment.services_owned_by(deployment.process_role()):
+    import_module(f"ecommerce.contracts.{service}")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

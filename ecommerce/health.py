@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from celery import current_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
@@ -28,9 +29,9 @@ def _check_cache() -> None:
 def _check_broker() -> None:
     if not settings.CELERY_BROKER_URL:
         return
-    from config.celery import app
-
-    with app.connection_for_write() as connection:
+    # The project's Celery app is the current one (the deployment's configuration creates it); the kernel never
+    # imports that configuration.
+    with current_app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
 
 

@@ -1,13 +1,20 @@
-"""OpenTelemetry tracing, switched on by ``ECOMMERCE_TRACING=1``. Requests get spans named by their route and
-carry the request id; an exporter is chosen with the standard OTEL_* variables of the SDK (console by default)."""
+"""OpenTelemetry tracing, switched on by ``ECOMMERCE_TRACING=1``: requests get spans named by their route, written
+by the SDK's console exporter. Each process reports as ``shop-<role>`` (``shop-monolith`` in the monolith), its role
+being what the deployment module says, never read from the environment here."""
 
 from __future__ import annotations
 
-import os
+from django.conf import settings
+
+from ecommerce import deployment
+
+
+def service_name() -> str:
+    return f"shop-{deployment.process_role()}"
 
 
 def configure_tracing() -> bool:
-    if os.environ.get("ECOMMERCE_TRACING") != "1":
+    if not settings.ECOMMERCE_TRACING:
         return False
     from opentelemetry import trace
     from opentelemetry.instrumentation.django import DjangoInstrumentor
@@ -15,8 +22,7 @@ def configure_tracing() -> bool:
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
 
-    role = os.environ.get("ECOMMERCE_SERVICE_ROLE") or "monolith"
-    provider = TracerProvider(resource=Resource.create({"service.name": f"shop-{role}"}))
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name()}))
     provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     DjangoInstrumentor().instrument()

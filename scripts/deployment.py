@@ -25,11 +25,9 @@ from typing import IO
 
 import httpx
 
+from ecommerce.deployment import DOMAIN_ROLES, GATEWAY, MONOLITH, ROLES, owner_of, split_environment
+
 ROOT = Path(__file__).resolve().parent.parent
-GATEWAY = "gateway"
-DOMAIN_ROLES = ("users", "products", "carts", "orders")
-SPLIT_ROLES = (GATEWAY, *DOMAIN_ROLES)
-MONOLITH = "monolith"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 # Variables that describe one process's place in a deployment; never inherited from the caller's environment.
 _PER_PROCESS = ("DATABASE_URL", "ECOMMERCE_DEPLOYMENT_MODE", "ECOMMERCE_SERVICE_ROLE", "ECOMMERCE_SERVICE_URLS",
@@ -139,9 +137,9 @@ class Deployment:
     @classmethod
     def split(cls, *, ports: dict[str, int] | None = None, base_port: int = 18000,
               database_prefix: str = "ecommerce_split_", **options: object) -> Deployment:
-        ports = ports or {role: base_port + index for index, role in enumerate(SPLIT_ROLES)}
+        ports = ports or {role: base_port + index for index, role in enumerate(ROLES)}
         databases = {role: f"{database_prefix}{role}" for role in DOMAIN_ROLES}
-        return cls(roles=SPLIT_ROLES, ports=ports, databases=databases, **options)  # type: ignore[arg-type]
+        return cls(roles=ROLES, ports=ports, databases=databases, **options)  # type: ignore[arg-type]
 
     @classmethod
     def monolith(cls, *, port: int, database: str = "ecommerce_e2e_monolith", **options: object) -> Deployment:
@@ -173,11 +171,9 @@ class Deployment:
         })
         env.update(self.env)
         if self.is_split:
-            env["ECOMMERCE_DEPLOYMENT_MODE"] = "split"
-            env["ECOMMERCE_SERVICE_ROLE"] = role
-            env["ECOMMERCE_SERVICE_URLS"] = ",".join(f"{r}={self.url(r)}" for r in DOMAIN_ROLES)
+            env.update(split_environment(role=role, urls={r: self.url(r) for r in DOMAIN_ROLES}))
         else:
-            env["ECOMMERCE_DEPLOYMENT_MODE"] = "monolith"
+            env["ECOMMERCE_DEPLOYMENT_MODE"] = MONOLITH
         if role in self.databases:
             env["DATABASE_URL"] = self.database_url(role)
         return env
@@ -230,7 +226,7 @@ class Deployment:
         return self.manage(self.public_role, *arguments, quiet=True).stdout
 
     def create_superuser(self, *, email: str, password: str, name: str = "Administrator") -> None:
-        role = "users" if self.is_split else MONOLITH
+        role = owner_of("users") if self.is_split else MONOLITH
         env_extra = {"DJANGO_SUPERUSER_EMAIL": email, "DJANGO_SUPERUSER_PASSWORD": password,
                      "DJANGO_SUPERUSER_NAME": name}
         result = subprocess.run(  # noqa: S603 - our own interpreter and manage.py

@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.deployment import DOMAIN_ROLES, ROOT, SPLIT_ROLES, Deployment, stored_secrets, venv_bin
+from ecommerce.deployment import DOMAIN_ROLES, ROLES
+from scripts.deployment import ROOT, Deployment, stored_secrets, venv_bin
 
 PROCFILE = ROOT / "Procfile.split"
 PID_FILE = ROOT / "var" / "split" / "up.pid"
@@ -79,7 +80,7 @@ def up(arguments: argparse.Namespace) -> int:
             if not with_broker and (name.startswith("worker") or name == "beat"):
                 continue
             target.spawn(name, command, dict(os.environ))
-        for role in SPLIT_ROLES:
+        for role in ROLES:
             target.wait_ready(role, timeout=60)
         print("seeding demo data through the gateway's contracts ...")
         print(target.seed(products=arguments.products, password=arguments.password))
@@ -192,8 +193,8 @@ def main() -> int:
     prepare_parser.add_argument("--fresh", action="store_true")
     prepare_parser.set_defaults(handler=lambda a: prepare(deployment(), fresh=a.fresh) or 0)
     commands.add_parser("down").set_defaults(handler=down)
-    for name, handler, roles in (("serve", serve, SPLIT_ROLES), ("worker", worker, DOMAIN_ROLES),
-                                 ("env", print_env, SPLIT_ROLES)):
+    for name, handler, roles in (("serve", serve, ROLES), ("worker", worker, DOMAIN_ROLES),
+                                 ("env", print_env, ROLES)):
         sub = commands.add_parser(name)
         sub.add_argument("role", choices=roles)
         sub.set_defaults(handler=handler)

@@ -60,6 +60,7 @@ def test_no_public_urlconf_routes_the_internal_endpoint(urlconf: str) -> None:
 
 
 def test_a_domain_role_routes_the_internal_endpoint(settings) -> None:
+    settings.ECOMMERCE_DEPLOYMENT_MODE = "split"
     settings.ECOMMERCE_SERVICE_ROLE = "products"
 
     served = routes("config.urls_service")

@@ -163,6 +163,7 @@ def test_celery_tasks_of_each_role_go_to_that_roles_queue() -> None:
 
 
 def test_a_roles_admin_site_holds_only_its_own_models(settings) -> None:
+    settings.ECOMMERCE_DEPLOYMENT_MODE = "split"
     settings.ECOMMERCE_SERVICE_ROLE = "products"
     from config.urls_service import role_admin_site
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import environ
 
 from config.settings.safety import DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SECRET_KEY, refuse_unsafe_settings
+from ecommerce.deployment import MODES, SPLIT
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -30,9 +31,10 @@ INTERNAL_AUTH_TOKEN = env.str("INTERNAL_AUTH_TOKEN", default=DEVELOPMENT_INTERNA
 INTERNAL_AUTH_TOKENS_ACCEPTED = env.list("INTERNAL_AUTH_TOKENS_ACCEPTED", default=[])
 ECOMMERCE_RPC_TIMEOUT_SECONDS = env.float("ECOMMERCE_RPC_TIMEOUT_SECONDS", default=5.0)
 ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS = env.int("ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS", default=60)
+ECOMMERCE_TRACING = env.bool("ECOMMERCE_TRACING", default=False)
 
-if ECOMMERCE_DEPLOYMENT_MODE not in {"monolith", "split"}:
-    raise environ.ImproperlyConfigured("ECOMMERCE_DEPLOYMENT_MODE must be 'monolith' or 'split'")
+if ECOMMERCE_DEPLOYMENT_MODE not in MODES:
+    raise environ.ImproperlyConfigured(f"ECOMMERCE_DEPLOYMENT_MODE must be one of {', '.join(MODES)}")
 
 # --- Shop -------------------------------------------------------------------------------------------------------
 ECOMMERCE_CURRENCY = env.str("ECOMMERCE_CURRENCY", default="USD")
@@ -272,7 +274,7 @@ LOGGING = {
 
 # --- Split deployment -------------------------------------------------------------------------------------------
 # One role per process: it installs, migrates, routes and serves only what it owns (config/roles.py).
-if ECOMMERCE_DEPLOYMENT_MODE == "split":
+if ECOMMERCE_DEPLOYMENT_MODE == SPLIT:
     from config.roles import split_settings
 
     globals().update(split_settings(ECOMMERCE_SERVICE_ROLE, globals()))

@@ -21,6 +21,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from ecommerce.deployment import SPLIT
+
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
 DEVELOPMENT_INTERNAL_TOKEN = "insecure-internal-token-change-me"
 # Django's own deployment check wants at least this many characters in SECRET_KEY (security.W009).
@@ -46,7 +48,7 @@ def weakness(value: str, *, min_length: int) -> str | None:
 
 
 def signs_internal_calls(values: Mapping[str, Any]) -> bool:
-    return values["ECOMMERCE_DEPLOYMENT_MODE"] == "split" or bool(values["ECOMMERCE_RPC_LOOPBACK"])
+    return values["ECOMMERCE_DEPLOYMENT_MODE"] == SPLIT or bool(values["ECOMMERCE_RPC_LOOPBACK"])
 
 
 def unsafe_settings(values: Mapping[str, Any]) -> list[str]:

@@ -6,23 +6,17 @@ from __future__ import annotations
 import json
 import logging
 
-from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from pydantic import ValidationError
 
+from ecommerce import deployment
 from ecommerce.errors import ContractError
 from ecommerce.rpc import signing
 from ecommerce.rpc.service import ServiceDelegator
 
 logger = logging.getLogger(__name__)
-
-_local_implementations: dict[str, object] = {}
-
-
-def _owns(service: str) -> bool:
-    return settings.ECOMMERCE_DEPLOYMENT_MODE == "monolith" or service == settings.ECOMMERCE_SERVICE_ROLE
 
 
 def _error(status: int, code: str, detail: str) -> JsonResponse:
@@ -37,18 +31,15 @@ def rpc_endpoint(request: HttpRequest, service: str, method: str) -> JsonRespons
     if not signing.verify(request.method or "", request.path, request.body, headers):
         return _error(401, "invalid_signature", "Missing, invalid or replayed signature.")
     delegator = ServiceDelegator.by_name(service)
-    if delegator is None or not _owns(service) or method not in delegator.methods:
+    if delegator is None or not deployment.owns(service) or method not in delegator.methods:
         return _error(404, "unknown_method", "No such contract method here.")
     spec = delegator.methods[method]
     try:
         arguments = spec.load_arguments(json.loads(request.body or b"{}"))
     except (ValueError, ValidationError):
         return _error(400, "bad_arguments", "Arguments do not match the contract.")
-    implementation = _local_implementations.get(service)
-    if implementation is None:
-        implementation = _local_implementations[service] = delegator.local()
     try:
-        result = getattr(implementation, method)(**arguments)
+        result = getattr(delegator.local(), method)(**arguments)
     except ContractError as error:
         return JsonResponse({"error": error.to_payload()}, status=422)
     except Exception:

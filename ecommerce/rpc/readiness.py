@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 
-from ecommerce import health
+from ecommerce import deployment, health
 
 PROBE_TIMEOUT_SECONDS = 1.0
 
@@ -36,12 +36,8 @@ def _probe(base_url: str) -> Callable[[], None]:
 
 def checks() -> dict[str, Callable[[], None]]:
     own = {name: check for name, check in health.CHECKS.items() if name != "database" or _has_database()}
-    roles = {
-        role: _probe(url)
-        for role, url in sorted(settings.ECOMMERCE_SERVICE_URLS.items())
-        if role != settings.ECOMMERCE_SERVICE_ROLE
-    }
-    return {**own, **roles}
+    peers = {role: _probe(url) for role, url in deployment.peer_urls().items()}
+    return {**own, **peers}
 
 
 def _run_in_pool_thread(name: str, check: Callable[[], None]) -> str:

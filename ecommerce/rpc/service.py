@@ -1,5 +1,5 @@
-"""Contract base class and the delegator that decides, per call site, whether a contract is served in-process or
-by another role over signed HTTP. Callers never know which."""
+"""Contract base class and the delegator that hands each call to the in-process implementation or to the role that
+serves the contract over signed HTTP, as the deployment module decides. Callers never know which."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import Any, ClassVar, TypeVar, get_type_hints
 
-from django.conf import settings
-from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 from pydantic import BaseModel, ConfigDict, TypeAdapter, create_model
+
+from ecommerce import deployment
 
 F = TypeVar("F", bound=Callable[..., Any])
 _IDEMPOTENT_ATTR = "__rpc_idempotent__"
@@ -84,25 +84,20 @@ def contract_methods(contract: type[Service]) -> dict[str, MethodSpec]:
     return cached
 
 
-def serves_locally(service_name: str) -> bool:
-    if settings.ECOMMERCE_RPC_LOOPBACK:
-        return False
-    if settings.ECOMMERCE_DEPLOYMENT_MODE == "monolith":
-        return True
-    return service_name == settings.ECOMMERCE_SERVICE_ROLE
-
-
 class ServiceDelegator:
-    """The object callers import (``ecommerce.contracts.products.products_service``). It resolves lazily, so
-    settings may change between tests, and forgets its choice whenever a relevant setting changes."""
+    """The object callers import (``ecommerce.contracts.products.products_service``). It resolves lazily to the
+    local implementation or a remote one, as :mod:`ecommerce.deployment` decides, and forgets both whenever the
+    deployment changes (it registers itself there), so settings may change between tests."""
 
     _instances: ClassVar[list[ServiceDelegator]] = []
 
     def __init__(self, contract: type[Service]) -> None:
         self.contract = contract
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # _resolve holds it while local() takes it again
         self._target: Any = None
+        self._local: Service | None = None
         ServiceDelegator._instances.append(self)
+        deployment.register_cache(self.reset)
 
     @cached_property
     def methods(self) -> dict[str, MethodSpec]:
@@ -110,12 +105,15 @@ class ServiceDelegator:
 
     def local(self) -> Service:
         """The in-process implementation, whatever the mode: what the internal endpoint dispatches to."""
-        return import_string(self.contract.local_implementation)()
+        with self._lock:
+            if self._local is None:
+                self._local = import_string(self.contract.local_implementation)()
+            return self._local
 
     def _resolve(self) -> Any:
         with self._lock:
             if self._target is None:
-                if serves_locally(self.contract.service_name):
+                if deployment.serves_locally(self.contract.service_name):
                     self._target = self.local()
                 else:
                     from ecommerce.rpc.client import RemoteService
@@ -131,28 +129,8 @@ class ServiceDelegator:
     def reset(self) -> None:
         with self._lock:
             self._target = None
-
-    @classmethod
-    def reset_all(cls) -> None:
-        for instance in cls._instances:
-            instance.reset()
+            self._local = None
 
     @classmethod
     def by_name(cls, service_name: str) -> ServiceDelegator | None:
         return next((d for d in cls._instances if d.contract.service_name == service_name), None)
-
-
-_RESOLUTION_SETTINGS = {
-    "ECOMMERCE_RPC_LOOPBACK",
-    "ECOMMERCE_DEPLOYMENT_MODE",
-    "ECOMMERCE_SERVICE_ROLE",
-    "ECOMMERCE_SERVICE_URLS",
-}
-
-
-def _forget_resolution(*, setting: str, **_: Any) -> None:
-    if setting in _RESOLUTION_SETTINGS:
-        ServiceDelegator.reset_all()
-
-
-setting_changed.connect(_forget_resolution)

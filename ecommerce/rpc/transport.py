@@ -18,6 +18,7 @@ import pybreaker
 from django.conf import settings
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
+from ecommerce import deployment
 from ecommerce.errors import ServiceTimeout, ServiceUnavailable
 from ecommerce.logging import current_request_id
 from ecommerce.rpc import signing
@@ -113,23 +114,35 @@ class HttpTransport:
             raise ServiceUnavailable(f"The {service} service gave an unreadable answer.") from error
 
 
-_transports: dict[str, Transport] = {}
+    def close(self) -> None:
+        self.client.close()
+
+
+# One transport per service, so connections are pooled and each target has one circuit breaker; forgotten (and
+# closed) whenever the deployment changes.
+_transports: dict[str, HttpTransport] = {}
 _transports_lock = threading.Lock()
 
 
 def get_transport(service: str) -> Transport:
-    if settings.ECOMMERCE_RPC_LOOPBACK:
+    if deployment.loopback():
         return LoopbackTransport()
     with _transports_lock:
         transport = _transports.get(service)
         if transport is None:
-            base_url = settings.ECOMMERCE_SERVICE_URLS.get(service)
+            base_url = deployment.service_url(service)
             if not base_url:
                 raise ServiceUnavailable(f"No address is configured for the {service} service.")
             transport = _transports[service] = HttpTransport(service, base_url)
         return transport
 
 
-def reset_transports() -> None:
+def _forget_transports() -> None:
     with _transports_lock:
+        forgotten = list(_transports.values())
         _transports.clear()
+    for transport in forgotten:
+        transport.close()
+
+
+deployment.register_cache(_forget_transports)

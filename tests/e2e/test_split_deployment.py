@@ -20,7 +20,8 @@ import httpx
 import psycopg
 import pytest
 
-from scripts.deployment import DOMAIN_ROLES, Deployment
+from ecommerce.deployment import DOMAIN_ROLES
+from scripts.deployment import Deployment
 from tests.e2e.conftest import (
     RPC_TIMEOUT_SECONDS,
     SERVER_ENV,
