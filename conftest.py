@@ -1,5 +1,9 @@
 """Fixtures shared by every suite. They build data through the public contracts only, so they work whichever way
-the contracts are served (in-process, or through the loopback RPC path)."""
+the contracts are served (in-process, or through the loopback RPC path).
+
+``@pytest.mark.postgres`` marks a test that proves something only PostgreSQL can show (row locks under real
+concurrency, full-text search): elsewhere it is skipped with the reason shown, or fails when
+``ECOMMERCE_REQUIRE_SERVICES=1`` (see ``tests.environment``)."""
 
 from __future__ import annotations
 
@@ -8,15 +12,23 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import connection
 from rest_framework.test import APIClient
 
+from ecommerce import deployment
 from ecommerce.contracts.users import UserChanges, UserDTO, users_service
 from ecommerce.roles import Role
+from tests.environment import service_missing
 
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
-REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("postgres") and not django_settings.DATABASES["default"]["ENGINE"].endswith(
+            "postgresql"):
+        service_missing("this test needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
 @pytest.fixture(autouse=True)
@@ -36,6 +48,14 @@ def _clear_own_cache_keys() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_deployment_caches() -> Iterator[None]:
+    """Each test resolves contracts and transports from its own settings, and leaves none of them behind."""
+    deployment.clear_caches()
+    yield
+    deployment.clear_caches()
+
+
+@pytest.fixture(autouse=True)
 def _rpc_mode_from_environment(settings: Any) -> None:
     """``ECOMMERCE_TEST_RPC_LOOPBACK=1`` runs the whole suite with every contract call serialised."""
     if os.environ.get("ECOMMERCE_TEST_RPC_LOOPBACK") == "1":
@@ -47,14 +67,6 @@ def rpc_mode(request: pytest.FixtureRequest, settings: Any) -> str:
     """Runs a contract test twice: as a plain call, and through serialisation, signing and the internal endpoint."""
     settings.ECOMMERCE_RPC_LOOPBACK = request.param == "loopback"
     return request.param
-
-
-@pytest.fixture
-def postgres_only(db: None) -> None:
-    if connection.vendor != "postgresql":
-        if REQUIRE_SERVICES:
-            pytest.fail("ECOMMERCE_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
 
 
 @pytest.fixture

@@ -95,7 +95,7 @@ def assert_only_orders_and_short_stock(outcomes: list[Any]) -> list[CheckoutResu
     return [o for o in outcomes if isinstance(o, CheckoutResult)]
 
 
-def test_fifty_shoppers_race_for_ten_units(postgres_only, make_user):
+def test_fifty_shoppers_race_for_ten_units(make_user):
     # given 50 shoppers with the same product (10 in stock) in their carts
     product = make_product("RACE-1")
     shoppers = [make_shopper(make_user, product) for _ in range(SHOPPERS)]
@@ -112,7 +112,7 @@ def test_fifty_shoppers_race_for_ten_units(postgres_only, make_user):
     assert all(o.extra["lines"][0]["product_id"] == product.id for o in short)
 
 
-def test_carts_filled_in_opposite_orders_do_not_deadlock(postgres_only, make_user):
+def test_carts_filled_in_opposite_orders_do_not_deadlock(make_user):
     # given two scarce products, added to half of the carts as A then B and to the other half as B then A
     first, second = make_product("RACE-A"), make_product("RACE-B")
     shoppers = [
@@ -129,7 +129,7 @@ def test_carts_filled_in_opposite_orders_do_not_deadlock(postgres_only, make_use
     assert products_service.product_get(product_id=second.id).stock == 0
 
 
-def test_twenty_requests_with_one_key_make_one_order(postgres_only, make_user):
+def test_twenty_requests_with_one_key_make_one_order(make_user):
     # given one shopper who sends the same checkout 20 times at once (a client retrying too eagerly)
     product = make_product("RACE-KEY")
     user_id, address_id = make_shopper(make_user, product)
@@ -149,7 +149,7 @@ def test_twenty_requests_with_one_key_make_one_order(postgres_only, make_user):
     assert products_service.product_get(product_id=product.id).stock == STOCK - 1
 
 
-def test_ten_checkouts_of_one_cart_with_different_keys_make_one_order(postgres_only, make_user):
+def test_ten_checkouts_of_one_cart_with_different_keys_make_one_order(make_user):
     # given one shopper whose cart holds one unit, sent to checkout ten times at once with ten different keys
     # (a double click that made a new key each time, several tabs)
     product = make_product("RACE-CART")

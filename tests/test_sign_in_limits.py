@@ -20,9 +20,10 @@ from rest_framework.test import APIClient
 from apps.gateway.tests.problems import assert_problem
 from apps.users import tasks
 from apps.users.backends import EmailBackend
-from conftest import DEFAULT_PASSWORD, REQUIRE_SERVICES
+from conftest import DEFAULT_PASSWORD
 from ecommerce import auth_limits
 from ecommerce.roles import Role
+from tests.environment import service_missing
 
 NEW_PASSWORD = "A-Brand-New-Passphrase-31"
 
@@ -155,9 +156,7 @@ def test_a_successful_admin_sign_in_is_not_counted(make_user, settings) -> None:
 def test_forty_parallel_wrong_passwords_get_at_most_the_limit_of_checks(live_server, make_user, settings,
                                                                         monkeypatch) -> None:
     if not hasattr(cache, "delete_pattern"):  # django-redis: the cache every process of a deployment shares
-        if REQUIRE_SERVICES:
-            pytest.fail("ECOMMERCE_REQUIRE_SERVICES=1 but REDIS_URL is not set")
-        pytest.skip("needs Redis: set REDIS_URL=redis://...")
+        service_missing("this test needs Redis: set REDIS_URL=redis://...")
     settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP = "10/15min"
     owner = make_user(email="ada@example.com")
     checks: list[float] = []

@@ -30,11 +30,12 @@ from typing import Any
 import httpx
 import pytest
 
+from ecommerce.deployment import ROLES
 from scripts.deployment import Deployment, free_port
+from tests.environment import service_missing
 
 BASE_URL = os.environ.get("ECOMMERCE_E2E_BASE_URL", "").rstrip("/")
 POSTGRES_URL = os.environ.get("ECOMMERCE_E2E_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
-REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
 RUN_ID = re.sub(r"[^a-z0-9_]", "", (os.environ.get("ECOMMERCE_TEST_RUN_ID") or uuid.uuid4().hex[:8]).lower())
 MODES = [m for m in os.environ.get("ECOMMERCE_E2E_MODES", "monolith,split").split(",") if m]
 
@@ -139,7 +140,7 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
     options: dict[str, Any] = {"postgres_url": POSTGRES_URL, "env": env, "workers": 1, "threads": 4,
                                "log_dir": tmp_dir}
     if mode == "split":
-        ports = {role: port() for role in ("gateway", "users", "products", "carts", "orders")}
+        ports = {role: port() for role in ROLES}
         deployment = Deployment.split(ports=ports, database_prefix=f"ecommerce_e2e_{RUN_ID}_split_", **options)
     else:
         deployment = Deployment.monolith(port=port(), database=f"ecommerce_e2e_{RUN_ID}_monolith", **options)
@@ -187,9 +188,7 @@ def _deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Deployme
     if not BASE_URL:
         reason = _postgres_unreachable_reason()
         if reason:
-            if REQUIRE_SERVICES:
-                pytest.fail(f"ECOMMERCE_REQUIRE_SERVICES=1 but {reason}")
-            pytest.skip(f"end-to-end suite needs ECOMMERCE_E2E_BASE_URL or a reachable PostgreSQL: {reason}")
+            service_missing(f"the end-to-end suite needs ECOMMERCE_E2E_BASE_URL or a reachable PostgreSQL: {reason}")
     registry = _Deployments(tmp_path_factory)
     yield registry
     registry.stop_all()

@@ -51,7 +51,7 @@ def create(sku: str, stock: int) -> Product:
     return services.product_create(product=ProductInput(sku=sku, name=sku, price=Decimal("1.00"), stock=stock))
 
 
-def test_thirty_buyers_of_ten_units_exactly_ten_succeed(postgres_only, transactional_db):
+def test_thirty_buyers_of_ten_units_exactly_ten_succeed(transactional_db):
     product = create("HOT-ITEM", 10)
 
     def buy() -> str:
@@ -67,7 +67,7 @@ def test_thirty_buyers_of_ten_units_exactly_ten_succeed(postgres_only, transacti
     assert StockReservation.objects.count() == 10
 
 
-def test_opposite_line_orders_do_not_deadlock(postgres_only, transactional_db):
+def test_opposite_line_orders_do_not_deadlock(transactional_db):
     first, second = create("FIRST", 1000), create("SECOND", 1000)
 
     def forwards() -> str:
@@ -86,7 +86,7 @@ def test_opposite_line_orders_do_not_deadlock(postgres_only, transactional_db):
     assert set(Product.objects.values_list("stock_reserved", flat=True)) == {80}
 
 
-def test_concurrent_reserve_of_one_order_reserves_once(postgres_only, transactional_db):
+def test_concurrent_reserve_of_one_order_reserves_once(transactional_db):
     product = create("ONCE", 100)
     order_id = uuid.uuid4()
 

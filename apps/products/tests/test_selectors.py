@@ -104,13 +104,15 @@ def test_search_matches_name_sku_and_description(make_product):
     assert listed(search="  ") == ["GRD-HOSE-1", "LMP-7", "AUD-001"]
 
 
-def test_search_tolerates_a_typo_on_postgresql(postgres_only, make_product):
+@pytest.mark.postgres
+def test_search_tolerates_a_typo_on_postgresql(make_product):
     make_product("Wireless Headphones", sku="AUD-001")
     make_product("Garden Hose", sku="GRD-1")
     assert listed(search="hedphones") == ["AUD-001"]
 
 
-def test_search_ranks_name_matches_above_description_matches(postgres_only, make_product):
+@pytest.mark.postgres
+def test_search_ranks_name_matches_above_description_matches(make_product):
     make_product("Lamp Shade", sku="SHADE", description="Fits the lamp")
     make_product("Desk Organizer", sku="ORG", description="Keeps the lamp cable tidy")
     make_product("Lamp", sku="LAMP", description="A lamp; the best lamp")
@@ -119,13 +121,15 @@ def test_search_ranks_name_matches_above_description_matches(postgres_only, make
     assert set(listed(search="lamp")[:2]) == {"LAMP", "SHADE"}
 
 
-def test_search_with_explicit_ordering_keeps_that_ordering(postgres_only, make_product):
+@pytest.mark.postgres
+def test_search_with_explicit_ordering_keeps_that_ordering(make_product):
     make_product("Lamp Alpha", sku="A", price="30.00")
     make_product("Lamp Beta", sku="B", price="10.00")
     assert listed(search="lamp", ordering="price") == ["B", "A"]
 
 
-def test_search_indexes_exist_on_postgresql(postgres_only):
+@pytest.mark.postgres
+def test_search_indexes_exist_on_postgresql():
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'products_product'")
         names = {row[0] for row in cursor.fetchall()}

@@ -406,10 +406,25 @@ def test_commit_takes_goods_off_hand_once_and_release_after_commit_does_nothing(
     assert StockReservation.objects.get().status == ReservationStatus.COMMITTED
 
 
-def test_release_and_commit_of_unknown_order_do_nothing():
-    services.stock_release(order_id=uuid.uuid4())
-    services.stock_commit(order_id=uuid.uuid4())
-    services.stock_reservation_confirm(order_id=uuid.uuid4())
+def test_release_and_commit_of_unknown_order_do_nothing(make_product):
+    # given a product with another order's reservation on it
+    product = make_product(stock=5)
+    held_by = uuid.uuid4()
+    services.stock_reserve(order_id=held_by, lines=stock_lines((product.pk, 2)))
+
+    # when an order that holds nothing is released, committed and confirmed
+    unknown = uuid.uuid4()
+    released = services.stock_release(order_id=unknown)
+    committed = services.stock_commit(order_id=unknown)
+    services.stock_reservation_confirm(order_id=unknown)
+
+    # then nothing was settled and the other order's reservation is untouched
+    assert (released, committed) == (0, 0)
+    stored = reload(product)
+    assert (stored.stock_on_hand, stored.stock_reserved) == (5, 2)
+    reservation = StockReservation.objects.get()
+    assert (reservation.order_id, reservation.status, reservation.confirmed) == (
+        held_by, ReservationStatus.RESERVED, False)
 
 
 def test_stale_unconfirmed_reservations_are_released_by_the_task(make_product):

@@ -16,7 +16,7 @@ PASSWORD = "Correct-Horse-Battery-9"
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keep the migrated role groups
-def test_concurrent_refreshes_with_one_token_cannot_both_succeed(postgres_only):
+def test_concurrent_refreshes_with_one_token_cannot_both_succeed():
     services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
     _, issued = services.auth_login(email="ada@example.com", password=PASSWORD)
     racers = 4

@@ -14,6 +14,7 @@ from kombu import Connection, Queue
 from ecommerce.events.models import OutboxEvent
 from ecommerce.events.outbox import record_event, record_events
 from ecommerce.events.relay import EVENTS_EXCHANGE, relay_outbox
+from tests.environment import service_missing
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 
@@ -31,9 +32,7 @@ def _broker_answers() -> bool:
 @pytest.fixture
 def rabbitmq(settings) -> str:
     if not _broker_answers():
-        if os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1":
-            pytest.fail("ECOMMERCE_REQUIRE_SERVICES=1 but no RabbitMQ at CELERY_BROKER_URL")
-        pytest.skip("needs RabbitMQ: set CELERY_BROKER_URL=amqp://...")
+        service_missing("this test needs RabbitMQ: set CELERY_BROKER_URL=amqp://...")
     settings.CELERY_BROKER_URL = BROKER_URL
     return BROKER_URL
 
