@@ -119,12 +119,15 @@ def _pump(stream: IO[bytes], prefix: str) -> None:
 
 @dataclass
 class Deployment:
-    """A set of roles served on loopback ports. ``roles`` is ``("monolith",)`` or the five split roles."""
+    """A set of roles served on loopback ports. ``roles`` is ``("monolith",)`` or the five split roles. Each role
+    with a database gets one on the PostgreSQL server at ``postgres_url``, or, with ``sqlite_dir`` set, an SQLite
+    file there (the embedded default a fresh checkout runs on)."""
 
     roles: tuple[str, ...]
     ports: dict[str, int]
     databases: dict[str, str]
     postgres_url: str = DEFAULT_POSTGRES_URL
+    sqlite_dir: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=new_secrets)
     workers: int = 1
@@ -157,7 +160,14 @@ class Deployment:
     def url(self, role: str | None = None) -> str:
         return f"http://127.0.0.1:{self.ports[role or self.public_role]}"
 
+    def sqlite_path(self, role: str) -> Path | None:
+        """The SQLite file of ``role``, when this deployment runs on SQLite."""
+        return None if self.sqlite_dir is None else self.sqlite_dir / f"{self.databases[role]}.sqlite3"
+
     def database_url(self, role: str) -> str:
+        sqlite_path = self.sqlite_path(role)
+        if sqlite_path is not None:
+            return f"sqlite:///{sqlite_path}"
         return f"{self.postgres_url}/{self.databases[role]}"
 
     # --- environment --------------------------------------------------------------------------------------------
@@ -200,15 +210,23 @@ class Deployment:
 
     # --- databases ----------------------------------------------------------------------------------------------
     def create_databases(self, *, fresh: bool = False) -> None:
+        if fresh:
+            self.drop_databases()
+        if self.sqlite_dir is not None:
+            self.sqlite_dir.mkdir(parents=True, exist_ok=True)  # SQLite creates the file at the first connection
+            return
         for name in self.databases.values():
-            if fresh:
-                postgres(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if not database_exists(self.postgres_url, name):
                 postgres(self.postgres_url, f'CREATE DATABASE "{name}"')
 
     def drop_databases(self) -> None:
-        for name in self.databases.values():
-            postgres(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role, name in self.databases.items():
+            sqlite_path = self.sqlite_path(role)
+            if sqlite_path is None:
+                postgres(self.postgres_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                continue
+            for suffix in ("", "-wal", "-shm"):  # the database and its write-ahead log
+                sqlite_path.with_name(sqlite_path.name + suffix).unlink(missing_ok=True)
 
     def migrate(self) -> None:
         """Every role with a database migrates its own, in parallel."""

@@ -141,3 +141,32 @@ def test_the_deployment_check_is_clean_in_every_role_with_nothing_silenced(mode:
     checked = json.loads(result.stdout.strip().splitlines()[-1])
     assert checked["silenced"] == []
     assert checked["hsts"] == [365 * 24 * 3600, True, True]
+
+
+def _database_of(database_url: str) -> dict[str, object]:
+    code = ("import django, json, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.local'; django.setup(); "
+            "from django.db import connection; "
+            "journal = connection.cursor().execute('PRAGMA journal_mode').fetchone()[0] "
+            "if os.environ['DATABASE_URL'] else None; "
+            "print(json.dumps({'name': str(connection.settings_dict['NAME']), "
+            "'options': connection.settings_dict['OPTIONS'], 'journal': journal}))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_URL", "CELERY_", "ECOMMERCE_"))}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "DATABASE_URL": database_url},
+                            capture_output=True, text=True, check=False, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_embedded_database_takes_concurrent_writes(tmp_path: Path) -> None:
+    loaded = _database_of(f"sqlite:///{tmp_path / 'shop.sqlite3'}")
+
+    # writers wait for the lock, take it when their transaction begins, and never block readers
+    assert loaded["options"]["transaction_mode"] == "IMMEDIATE"
+    assert loaded["options"]["timeout"] >= 10
+    assert loaded["journal"] == "wal"
+
+
+def test_an_empty_database_url_means_the_embedded_default() -> None:
+    loaded = _database_of("")
+
+    assert loaded["name"] == str(ROOT / "db.sqlite3")

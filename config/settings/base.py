@@ -128,11 +128,24 @@ TEMPLATES = [
 ]
 
 # --- Data stores ------------------------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# An empty DATABASE_URL means "not set", like every other URL here.
+_database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # Persistent connections with a health check: cheap reuse under gunicorn's sync workers.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default must take concurrent writes from a threaded or multi-process server. In WAL mode readers
+    # never block the one writer; a writer waits up to `timeout` seconds for the lock instead of failing at once; and
+    # every transaction takes the write lock when it begins (IMMEDIATE), because SQLite cannot make a transaction
+    # that started as a reader wait to become a writer: it fails with "database is locked" at once.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
