@@ -93,6 +93,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "ecommerce.middleware.RequestIDMiddleware",
+    # Outside every middleware that may answer an error itself, so none of them can show an HTML page on the API.
+    "ecommerce.api.problems.ProblemDetailsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from any role, with far-future caching; no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,14 +1,19 @@
 """RFC 9457 problem details for every error the public API can give, including those raised outside DRF views
-(unknown URLs, unhandled exceptions). Clients see a stable ``code``; never a traceback, SQL or a host name."""
+(unknown URLs, unhandled exceptions), in every mode, DEBUG included. Clients see a stable ``code`` and a ``detail``
+that names what is wrong (for invalid input: every field, parameter or header in error); never a traceback, SQL or
+a host name."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import OperationalError
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -56,6 +61,26 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     return {prefix or "non_field_errors": [str(message) for message in messages]}
 
 
+def _sentence(message: str) -> str:
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else f"{message}."
+
+
+def validation_detail(errors: dict[str, list[str]]) -> str:
+    """One line naming every field in error with its messages:
+    ``Invalid input: quantity: Ensure this value is greater than or equal to 1.``"""
+    parts = []
+    for field, messages in errors.items():
+        text = " ".join(_sentence(message) for message in messages)
+        parts.append(text if field == "non_field_errors" else f"{field}: {text}")
+    return "Invalid input: " + " ".join(parts) if parts else "Invalid input."
+
+
+def validation_problem(errors: dict[str, list[str]], *, code: str = "validation_error",
+                       title: str = "Invalid input") -> dict[str, Any]:
+    return problem(400, code, title, validation_detail(errors), errors=errors)
+
+
 def _problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
     return Response(body, status=body["status"], headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -71,7 +96,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     if isinstance(exc, ValidationFailed):
         set_rollback()
-        return _problem_response(problem(400, exc.code, exc.title, exc.detail, errors=exc.errors))
+        if not exc.errors:  # a rule that belongs to no field: its own sentence says what is wrong
+            return _problem_response(problem(400, exc.code, exc.title, exc.detail, errors={}))
+        return _problem_response(validation_problem(exc.errors, code=exc.code, title=exc.title))
     if isinstance(exc, ContractError):
         set_rollback()
         if isinstance(exc, RemoteServiceError):
@@ -80,9 +107,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return _problem_response(problem(exc.status, exc.code, exc.title, exc.detail, **extra))
     if isinstance(exc, drf.ValidationError):
         set_rollback()
+        return _problem_response(validation_problem(flatten_errors(exc.detail)))
+    if isinstance(exc, OperationalError):
+        # The database refused or gave up (locked, unreachable, timed out): a transient state of the server, which
+        # a retry may get past, never the client's fault and never an internal error to show.
+        set_rollback()
+        logger.warning("database unavailable answering %s: %s", context.get("view").__class__.__name__, exc)
         return _problem_response(
-            problem(400, "validation_error", "Invalid input", "The request body is not valid.",
-                    errors=flatten_errors(exc.detail))
+            problem(503, "service_unavailable", "Service unavailable",
+                    "The database is busy or unavailable; please retry shortly."),
+            {"Retry-After": "1"},
         )
     if isinstance(exc, drf.APIException):
         set_rollback()
@@ -100,7 +134,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
     set_rollback()
-    return _problem_response(problem(500, "server_error", "Internal server error", "An unexpected error occurred."))
+    return _problem_response(generic_problem(500))
 
 
 def _suspicious_operation_as_api_error(exc: SuspiciousOperation) -> drf.APIException:
@@ -114,20 +148,71 @@ def problem_response(status: int, code: str, title: str, detail: str) -> JsonRes
     return JsonResponse(problem(status, code, title, detail), status=status, content_type=PROBLEM_CONTENT_TYPE)
 
 
+# What the shop answers for an error Django raises before or after any API view runs.
+_GENERIC_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    400: ("bad_request", "Bad request", "The request could not be understood."),
+    403: ("permission_denied", "Permission denied", "You may not do this."),
+    404: ("not_found", "Not found", "No resource at this address."),
+    405: ("method_not_allowed", "Method not allowed", "This address does not accept this method."),
+    413: ("payload_too_large", "Payload too large", "The request body is too large."),
+    500: ("server_error", "Internal server error", "An unexpected error occurred."),
+}
+
+
+def generic_problem(status: int) -> dict[str, Any]:
+    """The problem details of a bare HTTP status, for errors no view described."""
+    phrase = HTTPStatus(status).phrase
+    code, title, detail = _GENERIC_PROBLEMS.get(
+        status, (phrase.lower().replace(" ", "_").replace("-", "_"), phrase, f"{phrase}."))
+    return problem(status, code, title, detail)
+
+
+def generic_problem_response(status: int) -> JsonResponse:
+    body = generic_problem(status)
+    return problem_response(status, body["code"], body["title"], body["detail"])
+
+
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(404, "not_found", "Not found", "No resource at this address.")
+    return generic_problem_response(404)
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
-    return problem_response(500, "server_error", "Internal server error", "An unexpected error occurred.")
+    return generic_problem_response(500)
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     """Django answers its own ``SuspiciousOperation``s (outside DRF: the admin, a bad Host) through this view."""
-    if isinstance(exception, RequestDataTooBig):
-        return problem_response(413, "payload_too_large", "Payload too large", "The request body is too large.")
-    return problem_response(400, "bad_request", "Bad request", "The request could not be understood.")
+    return generic_problem_response(413 if isinstance(exception, RequestDataTooBig) else 400)
 
 
 def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return problem_response(403, "permission_denied", "Permission denied", "You may not do this.")
+    return generic_problem_response(403)
+
+
+class ProblemDetailsMiddleware:
+    """Keeps every error answer of the public API problem details, DEBUG included.
+
+    Django answers some errors itself, outside any API view: an address no route matches (404), a request it
+    refuses before a view runs (400: a bad Host header), an exception in a middleware (500). With DEBUG off its
+    handlers (``handler404`` and friends) answer problem details; with DEBUG on it answers its HTML debug pages
+    instead, and the traceback they would show is in the log anyway. On the API's paths this middleware replaces any
+    error answer that is not JSON by the problem details of its status, with the same headers. Answers of the API's
+    views are problem details already and pass unchanged; the admin keeps its HTML pages."""
+
+    API_PATH_PREFIX = "/api/"
+    # Every other header (Allow, Retry-After, the security headers set further in) carries over to the replacement.
+    _BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding", "content-disposition"})
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if (response.status_code < 400 or not request.path.startswith(self.API_PATH_PREFIX)
+                or response.get("Content-Type", "").split(";")[0] in {PROBLEM_CONTENT_TYPE, "application/json"}):
+            return response
+        replacement = generic_problem_response(response.status_code)
+        for header, value in response.items():
+            if header.lower() not in self._BODY_HEADERS:
+                replacement[header] = value
+        return replacement
