@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -114,3 +116,20 @@ def test_the_openapi_schema_validates_and_documents_every_public_path(tmp_path) 
 @pytest.mark.django_db
 def test_docs_page_is_served() -> None:
     assert Client().get("/api/docs/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_docs_page_loads_only_assets_this_process_serves() -> None:
+    client = Client()
+    page = client.get("/api/docs/").content.decode()
+
+    assets = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
+
+    assert len(assets) >= 4, page  # stylesheet, favicon, the bundle and the standalone preset
+    assert [url for url in assets if not url.startswith("/static/")] == []
+    assert re.findall(r"https?://[^\s\"']+", page) == []
+    assert '"validatorUrl": null' in page
+    for url in assets:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert b"".join(response.streaming_content if response.streaming else [response.content])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 
@@ -50,3 +52,15 @@ def test_health_readiness_schema_and_docs(shop: Shop) -> None:
         assert b"django_http_requests" in metrics.content
     assert anonymous_metrics.status_code in {401, 404}  # never public: 404 where no token is configured
     assert_problem(internal, 404, "not_found")  # the public entry never routes the internal endpoint
+
+
+def test_the_docs_page_and_every_asset_it_loads_come_from_the_public_entry(shop: Shop) -> None:
+    with httpx.Client(base_url=shop.base_url, timeout=10) as root:
+        page = root.get("/api/docs/").text
+        assets = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', page)
+        answers = {url: root.get(url) for url in assets}
+
+    assert len(assets) >= 4, page
+    assert [url for url in assets if not url.startswith("/static/")] == []
+    assert {url: answer.status_code for url, answer in answers.items()} == dict.fromkeys(assets, 200)
+    assert all(answer.content for answer in answers.values())
