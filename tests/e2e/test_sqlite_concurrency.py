@@ -15,12 +15,16 @@ import httpx
 import pytest
 
 from scripts.deployment import Deployment, free_port
-from tests.e2e.conftest import USER_PASSWORD, unique_email
+from tests.e2e.conftest import USER_PASSWORD, assert_problem, unique_email
 
 pytestmark = pytest.mark.e2e
 
 SHOPPERS = 8
 CLICKS_PER_CHECKOUT = 4
+ADDRESS: dict[str, Any] = {
+    "full_name": "Parallel Shopper", "street": "1 Main St", "city": "Springfield", "state": "IL",
+    "zip_code": "62701", "country": "US", "phone": "+15550100", "is_default": True,
+}
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -103,7 +107,14 @@ def test_parallel_writes_on_sqlite_never_answer_5xx_and_make_one_order_per_key(s
         page["results"][0]["id"] for page in orders}
 
 
-ADDRESS: dict[str, Any] = {
-    "full_name": "Parallel Shopper", "street": "1 Main St", "city": "Springfield", "state": "IL",
-    "zip_code": "62701", "country": "US", "phone": "+15550100", "is_default": True,
-}
+
+def test_with_debug_on_api_errors_are_still_problem_details(sqlite_shop: str) -> None:
+    with httpx.Client(base_url=sqlite_shop, timeout=10.0) as anonymous:
+        unknown = anonymous.get("/no-such-thing")
+        bad_id = anonymous.get("/products/abc")
+        invalid = anonymous.post("/cart/items", json={"product_id": 1, "quantity": 0},
+                                 headers={"Authorization": "Bearer not-a-token"})
+
+    assert_problem(unknown, 404, "not_found")
+    assert_problem(bad_id, 404, "not_found")
+    assert_problem(invalid, 401)
