@@ -54,6 +54,9 @@ class LocalUsersService(UsersService):
     def password_reset_confirm(self, *, uid: str, token: str, new_password: str) -> None:
         services.password_reset_confirm(uid=uid, token=token, new_password=new_password)
 
+    def password_set(self, *, user_id: int, new_password: str) -> None:
+        services.password_set(user_id=user_id, new_password=new_password)
+
     # --- users ---
     def user_get(self, *, user_id: int) -> UserDTO:
         return user_dto(selectors.user_get(user_id=user_id))

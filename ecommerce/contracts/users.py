@@ -109,6 +109,12 @@ class UsersService(Service):
     @abstractmethod
     def password_reset_confirm(self, *, uid: str, token: str, new_password: str) -> None: ...
 
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def password_set(self, *, user_id: int, new_password: str) -> None:
+        """An operator sets a user's password without the old one (demo data, support): never exposed to the public
+        API. The password validators apply and every token of the user ends."""
+
     # --- users ---
     @rpc_method(idempotent=True)
     @abstractmethod

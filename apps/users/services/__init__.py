@@ -1,7 +1,7 @@
 """Writes of the users context, one module per idea:
 
 - ``accounts``: registration, login, token refresh/logout, and the admin's user update and deletion;
-- ``passwords``: password change and reset by e-mailed link;
+- ``passwords``: password change, reset by e-mailed link, and set by an operator;
 - ``addresses``: a user's addresses and their one default;
 - ``common``: the name/password checks, field messages and user row lock they share.
 
@@ -32,6 +32,7 @@ from apps.users.services.passwords import (
     password_reset_confirm,
     password_reset_mail_send,
     password_reset_request,
+    password_set,
 )
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "password_reset_confirm",
     "password_reset_mail_send",
     "password_reset_request",
+    "password_set",
     "user_delete",
     "user_register",
     "user_update",

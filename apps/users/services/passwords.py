@@ -1,10 +1,10 @@
-"""Writes of passwords: change by the user, and reset by e-mailed link.
+"""Writes of passwords: change by the user, reset by e-mailed link, and set by an operator.
 
 Rules guarded here: every new password passes Django's validators; a reset request says nothing about whether the
 address has an account (no enumeration), neither by its answer nor by its time: the request only queues the work, and
 the worker looks the account up and sends the mail; a reset link works once (its token hashes the password); a
-password change or reset ends every token of the user, and a reset starts the account's sign-in limits afresh, so its
-owner is never locked out for long by someone else's guesses."""
+password change, reset or set ends every token of the user, and a reset or set starts the account's sign-in limits
+afresh, so its owner is never locked out for long by someone else's guesses."""
 
 from __future__ import annotations
 
@@ -38,6 +38,18 @@ def password_change(*, user_id: int, old_password: str, new_password: str) -> No
         user.set_password(new_password)
         user.save(update_fields=["password"])
         common.access_end(user.pk, refresh_tokens=True)
+
+
+def password_set(*, user_id: int, new_password: str) -> None:
+    """An operator's reset (demo data, support), without the old password."""
+    with transaction.atomic():
+        user = common.locked_user(user_id)
+        if errors := common.password_errors(new_password, user):
+            raise ValidationFailed(errors={"new_password": errors})
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        common.access_end(user.pk, refresh_tokens=True)
+        login_failures_forget(email=user.email)
 
 
 def password_reset_request(*, email: str) -> None:

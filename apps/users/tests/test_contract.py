@@ -116,6 +116,17 @@ def test_password_reset_confirm(ada):
     assert User.objects.get(pk=ada.id).check_password(NEW_PASSWORD)
 
 
+def test_password_set(ada):
+    users_service.password_set(user_id=ada.id, new_password=NEW_PASSWORD)
+
+    assert users_service.auth_login(email="ada@example.com", password=NEW_PASSWORD).user.id == ada.id
+    with pytest.raises(ValidationFailed) as weak:
+        users_service.password_set(user_id=ada.id, new_password="123")
+    assert list(weak.value.errors) == ["new_password"]
+    with pytest.raises(NotFound):
+        users_service.password_set(user_id=ada.id + 1, new_password=NEW_PASSWORD)
+
+
 def test_user_get(ada):
     assert users_service.user_get(user_id=ada.id) == ada
     with pytest.raises(NotFound):

@@ -313,6 +313,26 @@ def test_password_reset_confirm_sets_password_once_and_kills_refresh_tokens():
     assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
 
 
+def test_password_set_by_an_operator_validates_and_kills_refresh_tokens():
+    # given a signed-in user
+    user = register()
+    _, issued = services.auth_login(email="ada@example.com", password=PASSWORD)
+
+    # when an operator sets a weak password, then a strong one
+    with pytest.raises(ValidationFailed) as weak:
+        services.password_set(user_id=user.pk, new_password="123")
+    services.password_set(user_id=user.pk, new_password=NEW_PASSWORD)
+
+    # then only the strong one took, and the old session cannot refresh
+    assert list(weak.value.errors) == ["new_password"]
+    assert User.objects.get(pk=user.pk).check_password(NEW_PASSWORD)
+    assert live_refresh_count(user) == 0
+    with pytest.raises(InvalidToken):
+        services.auth_refresh(refresh=issued.refresh)
+    with pytest.raises(NotFound):
+        services.password_set(user_id=user.pk + 1, new_password=NEW_PASSWORD)
+
+
 @pytest.mark.parametrize("uid", ["", "!!!", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkw", "YWJj"])
 def test_password_reset_confirm_rejects_bad_uid(uid):
     user = register()

@@ -1,10 +1,15 @@
 """Demo data through the public contracts only, so it seeds a monolith and a split deployment alike.
 
 Idempotent: categories are matched by slug, products by sku (bulk inserts skip existing skus), users by e-mail and
-orders are made only for a customer who has none, so running it twice changes nothing the second time."""
+orders are made only for a customer who has none, so running it twice changes nothing the second time.
+
+Demo users get ``--password`` (or ``DEMO_PASSWORD``), else a random password each, printed once. A lost password is
+never recovered, it is replaced: ``--reset-passwords`` sets the demo users that already exist to the chosen password
+(or to new random ones, printed), which signs out their sessions."""
 
 from __future__ import annotations
 
+import os
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -79,14 +84,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--products", type=int, default=200, help="How many demo products (default 200).")
-        parser.add_argument("--password", default=None,
-                            help="Password for newly created demo users (default: random, printed once).")
+        parser.add_argument("--password", default=os.environ.get("DEMO_PASSWORD") or None,
+                            help="Password of the demo users it creates, or resets (default: DEMO_PASSWORD, else a "
+                                 "random one per user, printed once).")
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="Also set the password of demo users that already exist, as for new ones.")
         parser.add_argument("--no-orders", action="store_true", help="Skip the demo orders.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         category_ids = self.seed_categories()
         self.seed_products(options["products"], category_ids)
-        users = self.seed_users(options["password"])
+        users = self.seed_users(options["password"], reset=options["reset_passwords"])
         if not options["no_orders"]:
             self.seed_orders(users["customer@example.com"], users["orders@example.com"])
         self.stdout.write(self.style.SUCCESS("Demo data is in place."))
@@ -114,15 +122,20 @@ class Command(BaseCommand):
             self.stdout.flush()
         self.stdout.write(f"\rProducts: {count} present, {inserted} new.{' ' * 20}")
 
-    def seed_users(self, password: str | None) -> dict[str, UserDTO]:
+    def seed_users(self, password: str | None, *, reset: bool) -> dict[str, UserDTO]:
         users: dict[str, UserDTO] = {}
         for email, name, role in DEMO_USERS:
             found = [u for u in users_service.user_list(search=email, page=1, page_size=5).results if u.email == email]
+            user_password = password or secrets.token_urlsafe(12)
+            if found and not reset:
+                users[email] = found[0]
+                self.stdout.write(f"User {email} ({role}) exists; password unchanged (--reset-passwords sets one).")
+                continue
             if found:
                 users[email] = found[0]
-                self.stdout.write(f"User {email} ({role}) exists; password unchanged.")
+                users_service.password_set(user_id=found[0].id, new_password=user_password)
+                self.stdout.write(f"User {email} ({role}) exists; password reset to: {user_password}")
                 continue
-            user_password = password or secrets.token_urlsafe(12)
             user = users_service.user_register(email=email, password=user_password, name=name)
             if role != Role.CUSTOMER:
                 user = users_service.user_update(user_id=user.id, changes=UserChanges(role=role))
