@@ -12,9 +12,9 @@
   (``e2e-<run>-<mode>``), removed at the end; without it each process has its own in-memory cache, and the journeys
   that need the processes of a split deployment to share one (revocation, shared sign-in limits) are skipped (they
   fail when ``ECOMMERCE_REQUIRE_SERVICES=1``). The split-only fault tests kill, freeze and restart roles of that
-  deployment. This needs PostgreSQL
-  (``ECOMMERCE_E2E_POSTGRES_URL``, default ``postgres://postgres@127.0.0.1:5432``); without it the suite is skipped
-  with the reason shown, or fails when ``ECOMMERCE_REQUIRE_SERVICES=1``.
+  deployment. The databases live on the PostgreSQL server of ``DATABASE_URL`` (or ``ECOMMERCE_E2E_POSTGRES_URL``,
+  e.g. ``postgres://postgres@127.0.0.1:5432``); with neither set, nothing is probed or started and these journeys are
+  skipped with the reason shown, or fail when ``ECOMMERCE_REQUIRE_SERVICES=1``.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
@@ -35,7 +36,20 @@ from scripts.deployment import Deployment, free_port
 from tests.environment import service_missing
 
 BASE_URL = os.environ.get("ECOMMERCE_E2E_BASE_URL", "").rstrip("/")
-POSTGRES_URL = os.environ.get("ECOMMERCE_E2E_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def _postgres_server_url() -> str:
+    """The server to create this run's databases on: the one DATABASE_URL names, unless told otherwise."""
+    explicit = os.environ.get("ECOMMERCE_E2E_POSTGRES_URL", "")
+    if explicit:
+        return explicit.rstrip("/")
+    database = urlsplit(os.environ.get("DATABASE_URL", ""))
+    if database.scheme in {"postgres", "postgresql"}:
+        return urlunsplit((database.scheme, database.netloc, "", "", ""))
+    return ""
+
+
+POSTGRES_URL = _postgres_server_url()
 RUN_ID = re.sub(r"[^a-z0-9_]", "", (os.environ.get("ECOMMERCE_TEST_RUN_ID") or uuid.uuid4().hex[:8]).lower())
 MODES = [m for m in os.environ.get("ECOMMERCE_E2E_MODES", "monolith,split").split(",") if m]
 
@@ -103,6 +117,8 @@ class Shop:
 
 
 def _postgres_unreachable_reason() -> str | None:
+    if not POSTGRES_URL:
+        return "no PostgreSQL server is configured (set DATABASE_URL=postgres://... or ECOMMERCE_E2E_POSTGRES_URL)"
     try:
         import psycopg
 
@@ -318,10 +334,8 @@ def address_of() -> Callable[[Customer], int]:
 def needs_shared_cache(shop: Shop) -> None:
     """Revocation marks and sign-in counters cross processes only through a shared cache (Redis)."""
     if shop.mode == "split" and not REDIS_URL:
-        reason = "the processes of a split deployment share revocation marks and counters only through REDIS_URL"
-        if REQUIRE_SERVICES:
-            pytest.fail(f"ECOMMERCE_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
+        service_missing("the processes of a split deployment share revocation marks and counters only through "
+                        "REDIS_URL")
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict[str, Any]:
