@@ -21,6 +21,8 @@ from ecommerce.contracts.users import UserChanges, UserDTO, users_service
 from ecommerce.roles import Role
 from tests.environment import service_missing
 
+pytest_plugins = ("tests.support.fixtures",)
+
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
 
 

@@ -87,23 +87,26 @@ def allows_table(role: str, app_label: str, model_name: str | None) -> bool:
     return False
 
 
-def celery_settings(role: str, beat_schedule: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def celery_settings(role: str, beat_schedule: dict[str, dict[str, Any]], namespace: str = "") -> dict[str, Any]:
     """Each domain role's tasks go to a queue named after the role, consumed only by that role's worker, which
     runs with that role's settings and therefore its database. A task a role sends without a route (the outbox
-    relay) lands on its own queue; beat's per-role entries name the queue explicitly."""
-    routes = {f"apps.{domain}.tasks.*": {"queue": domain} for domain in DOMAIN_ROLES}
+    relay) lands on its own queue; beat's per-role entries name the queue explicitly. ``namespace`` prefixes every
+    queue name (ECOMMERCE_BROKER_NAMESPACE)."""
+    routes = {f"apps.{domain}.tasks.*": {"queue": f"{namespace}{domain}"} for domain in DOMAIN_ROLES}
     schedule: dict[str, dict[str, Any]] = {}
     for name, entry in beat_schedule.items():
         task: str = entry["task"]
         owner = next((d for d in DOMAIN_ROLES if task.startswith(f"apps.{d}.")), None)
         if owner is not None:
-            schedule[name] = {**entry, "options": {**entry.get("options", {}), "queue": owner}}
+            schedule[name] = {**entry, "options": {**entry.get("options", {}), "queue": f"{namespace}{owner}"}}
         else:
             # Shared kernel tasks (the outbox relay) run once per domain role, each against its own outbox.
             for domain in DOMAIN_ROLES:
-                schedule[f"{name}-{domain}"] = {**entry, "options": {**entry.get("options", {}), "queue": domain}}
+                schedule[f"{name}-{domain}"] = {
+                    **entry, "options": {**entry.get("options", {}), "queue": f"{namespace}{domain}"},
+                }
     return {
-        "CELERY_TASK_DEFAULT_QUEUE": role,
+        "CELERY_TASK_DEFAULT_QUEUE": f"{namespace}{role}",
         "CELERY_TASK_ROUTES": routes,
         "CELERY_BEAT_SCHEDULE": schedule,
     }
@@ -115,7 +118,7 @@ def split_settings(role: str, monolith: dict[str, Any]) -> dict[str, Any]:
     overrides: dict[str, Any] = {
         "INSTALLED_APPS": installed_apps(role, monolith["INSTALLED_APPS"]),
         "DATABASE_ROUTERS": ["config.routers.RoleRouter"],
-        **celery_settings(role, monolith["CELERY_BEAT_SCHEDULE"]),
+        **celery_settings(role, monolith["CELERY_BEAT_SCHEDULE"], monolith.get("ECOMMERCE_BROKER_NAMESPACE", "")),
     }
     if role == GATEWAY:
         overrides["ROOT_URLCONF"] = "config.urls_gateway"

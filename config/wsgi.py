@@ -8,3 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 configure_tracing()
 application = get_wsgi_application()
+
+# Without a broker this serving process also runs the periodic jobs and delivers events (one process per database).
+from ecommerce.events.scheduler import start_in_process_scheduler  # noqa: E402 - needs the apps loaded above
+
+start_in_process_scheduler()

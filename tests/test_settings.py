@@ -20,15 +20,17 @@ SETTINGS_MODULES = ["config.settings.base", "config.settings.local", "config.set
 SPLIT = {"ECOMMERCE_DEPLOYMENT_MODE": "split", "ECOMMERCE_SERVICE_ROLE": "users"}
 
 
-def _load(module: str, **environment: str) -> subprocess.CompletedProcess[str]:
+DEFAULT_PROBE = ("settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND'], "
+                 "settings.CELERY_TASK_ALWAYS_EAGER")
+
+
+def _load(module: str, probe: str = DEFAULT_PROBE, **environment: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_URL", "REDIS_URL", "CELERY_", "ECOMMERCE_", "INTERNAL_AUTH",
-                                "JWT_"))}
+                                "JWT_", "EMAIL_URL"))}
     env.update(environment)
     code = (f"import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = '{module}'; django.setup(); "
-            "from django.conf import settings; "
-            "print(settings.DATABASES['default']['ENGINE'], settings.CACHES['default']['BACKEND'], "
-            "settings.CELERY_TASK_ALWAYS_EAGER)")
+            f"from django.conf import settings; print({probe})")
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                           check=False, timeout=60)
 
@@ -53,6 +55,27 @@ def test_service_urls_switch_to_postgres_redis_and_a_real_broker() -> None:
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "django_redis.cache.RedisCache", "False"]
+
+
+EMAIL_PROBE = ("settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS, "
+               "settings.ECOMMERCE_INPROCESS_SCHEDULER")
+
+
+def test_with_nothing_set_mail_is_printed_and_background_work_runs_in_process() -> None:
+    result = _load("config.settings.local", EMAIL_PROBE)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[0] == "django.core.mail.backends.console.EmailBackend"
+    assert result.stdout.split()[-1] == "True"
+
+
+def test_email_url_picks_an_smtp_server_and_a_broker_turns_in_process_work_off() -> None:
+    result = _load("config.settings.local", EMAIL_PROBE, EMAIL_URL="smtp+tls://mailer:secret@mail.example.com:587",
+                   CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:5672//")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.mail.backends.smtp.EmailBackend", "mail.example.com", "587",
+                                     "True", "False"]
 
 
 @pytest.mark.parametrize("module", SETTINGS_MODULES)

@@ -168,17 +168,40 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecommerce"}}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# Prefixes every exchange and queue name the shop declares, so deployments (or test runs) can share a vhost.
+ECOMMERCE_BROKER_NAMESPACE = env.str("ECOMMERCE_BROKER_NAMESPACE", default="")
 # Without a broker every task runs in-process, so a bare machine still behaves end to end.
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A late-acknowledged task cannot be acknowledged once the connection is gone; the broker redelivers it, so the copy
+# still running is cancelled rather than left to finish twice.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 3, "interval_start": 0, "interval_step": 0.5, "interval_max": 2}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = f"{ECOMMERCE_BROKER_NAMESPACE}celery"
+CELERY_CONTROL_EXCHANGE = f"{ECOMMERCE_BROKER_NAMESPACE}celery"
+CELERY_EVENT_EXCHANGE = f"{ECOMMERCE_BROKER_NAMESPACE}celeryev"
+
+# --- Events -----------------------------------------------------------------------------------------------------
+# A consumer that fails is tried again after each of these delays (seconds), then its message is dead-lettered.
+ECOMMERCE_EVENT_RETRY_DELAYS = env.list("ECOMMERCE_EVENT_RETRY_DELAYS", cast=int, default=[10, 60, 300])
+# A consumer gives up waiting for a row lock after this long (the attempt then counts as failed and is retried).
+ECOMMERCE_EVENT_LOCK_TIMEOUT_SECONDS = env.float("ECOMMERCE_EVENT_LOCK_TIMEOUT_SECONDS", default=10.0)
+# An outbox row that could not be published waits 2, 4, 8 ... seconds before the next try, at most this long.
+ECOMMERCE_OUTBOX_RETRY_MAX_SECONDS = env.int("ECOMMERCE_OUTBOX_RETRY_MAX_SECONDS", default=60)
+# Published events and consumers' processed-event rows are forgotten after this many days.
+ECOMMERCE_EVENTS_KEEP_DAYS = env.int("ECOMMERCE_EVENTS_KEEP_DAYS", default=30)
+# Catalog staff get at most one low-stock e-mail per period, listing every product that ran low in it.
+ECOMMERCE_STOCK_DIGEST_MINUTES = env.int("ECOMMERCE_STOCK_DIGEST_MINUTES", default=60)
+# Without a broker a serving process runs the periodic jobs and delivers events itself (ecommerce/events/scheduler).
+ECOMMERCE_INPROCESS_SCHEDULER = env.bool("ECOMMERCE_INPROCESS_SCHEDULER", default=not CELERY_BROKER_URL)
+
 CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {"task": "apps.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
     "orders-resume-followups": {"task": "apps.orders.tasks.resume_order_followups", "schedule": 60.0},
@@ -190,7 +213,12 @@ CELERY_BEAT_SCHEDULE = {
     },
     "carts-release-stale-claims": {"task": "apps.carts.tasks.release_stale_claims", "schedule": 60.0},
     "carts-purge-settled-claims": {"task": "apps.carts.tasks.purge_settled_claims", "schedule": 3600.0},
+    "users-send-due-notifications": {"task": "apps.users.tasks.send_due_notifications", "schedule": 60.0},
+    "users-stock-low-digest": {
+        "task": "apps.users.tasks.send_stock_low_digest", "schedule": ECOMMERCE_STOCK_DIGEST_MINUTES * 60.0,
+    },
     "events-relay-outbox": {"task": "ecommerce.events.tasks.relay_outbox", "schedule": 5.0},
+    "events-purge-old": {"task": "ecommerce.events.tasks.purge_old_events", "schedule": 86400.0},
 }
 
 # --- Auth -------------------------------------------------------------------------------------------------------
@@ -232,7 +260,10 @@ SIMPLE_JWT = {
 }
 
 # --- E-mail -----------------------------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# EMAIL_URL picks the backend (django-environ syntax): smtp://user:password@host:587 (smtp+tls://, smtp+ssl://),
+# consolemail:// (the default: mails are printed), memorymail://, filemail:///path, dummymail://.
+globals().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="shop@example.com")
 
 # --- REST framework ---------------------------------------------------------------------------------------------

@@ -27,6 +27,12 @@ INTERNAL_AUTH_TOKEN = secrets.token_urlsafe(48)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
+# Tests drive delivery themselves; the broker names of this run are its own (see ecommerce.events.topology).
+ECOMMERCE_INPROCESS_SCHEDULER = False
+ECOMMERCE_BROKER_NAMESPACE = f"test-{TEST_RUN_ID}-{_WORKER}."
+CELERY_TASK_DEFAULT_QUEUE = f"{ECOMMERCE_BROKER_NAMESPACE}celery"
+CELERY_CONTROL_EXCHANGE = f"{ECOMMERCE_BROKER_NAMESPACE}celery"
+CELERY_EVENT_EXCHANGE = f"{ECOMMERCE_BROKER_NAMESPACE}celeryev"
 
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # pytest-django appends the xdist worker (``_gw0``) itself.

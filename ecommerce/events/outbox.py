@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Count, Min
+from django.utils import timezone
 
-from ecommerce.events.models import OutboxEvent
+from ecommerce.events.models import OutboxEvent, ProcessedEvent
 
 EVENT_TYPES = frozenset({
     "order.created", "order.paid", "order.canceled", "order.shipped", "order.delivered",
@@ -31,9 +36,19 @@ def _checked(event_type: str, using: str) -> None:
         raise RuntimeError("events must be recorded inside the transaction that makes the change")
 
 
+def _wake_the_scheduler_on_commit(using: str) -> None:
+    if not settings.CELERY_BROKER_URL:
+        # Without a broker this process's scheduler delivers the event; tell it not to wait for its next tick.
+        from ecommerce.events.scheduler import wake
+
+        transaction.on_commit(wake, using=using)
+
+
 def record_event(event_type: str, data: dict[str, Any], *, version: int = 1, using: str = "default") -> OutboxEvent:
     _checked(event_type, using)
-    return OutboxEvent.objects.using(using).create(type=event_type, version=version, data=_json_ready(data))
+    event = OutboxEvent.objects.using(using).create(type=event_type, version=version, data=_json_ready(data))
+    _wake_the_scheduler_on_commit(using)
+    return event
 
 
 def record_events(events: Iterable[tuple[str, dict[str, Any]]], *, version: int = 1,
@@ -43,4 +58,32 @@ def record_events(events: Iterable[tuple[str, dict[str, Any]]], *, version: int 
     for event_type, data in events:
         _checked(event_type, using)
         rows.append(OutboxEvent(type=event_type, version=version, data=_json_ready(data)))
-    return OutboxEvent.objects.using(using).bulk_create(rows) if rows else []
+    if not rows:
+        return []
+    written = OutboxEvent.objects.using(using).bulk_create(rows)
+    _wake_the_scheduler_on_commit(using)
+    return written
+
+
+@dataclass(frozen=True)
+class Backlog:
+    pending: int
+    oldest_age_seconds: float | None
+
+
+def outbox_backlog() -> Backlog:
+    """How many events wait to be published, and how long the oldest has waited."""
+    summary = OutboxEvent.objects.filter(published_at=None).aggregate(pending=Count("id"), oldest=Min("occurred_at"))
+    oldest = summary["oldest"]
+    age = round((timezone.now() - oldest).total_seconds(), 1) if oldest else None
+    return Backlog(pending=summary["pending"], oldest_age_seconds=age)
+
+
+def events_purge_old(*, now: Any = None) -> tuple[int, int]:
+    """Forget published events and consumers' processed-event rows older than ECOMMERCE_EVENTS_KEEP_DAYS. Redelivery
+    happens within minutes (retries) or when an operator replays a dead letter, which was by definition never
+    processed; a month of history is ample for both and for inspection."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.ECOMMERCE_EVENTS_KEEP_DAYS)
+    published, _ = OutboxEvent.objects.filter(published_at__lt=cutoff).delete()
+    processed, _ = ProcessedEvent.objects.filter(processed_at__lt=cutoff).delete()
+    return published, processed
