@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.users import services
-from apps.users.models import Address, User
+from apps.users.models import Address, EmailNotification, User
 from apps.users.services import common
 from ecommerce.errors import LastAdmin
 from ecommerce.roles import Role
@@ -115,3 +115,20 @@ class AddressAdmin(admin.ModelAdmin):
     search_fields = ("full_name", "street", "city", "zip_code", "user__email")
     list_select_related = ("user",)
     raw_id_fields = ("user",)
+
+
+@admin.register(EmailNotification)
+class EmailNotificationAdmin(admin.ModelAdmin):
+    """What was e-mailed to whom, read-only: operators check a customer's mails and failed sends here."""
+
+    list_display = ("created_at", "kind", "recipient", "subject", "status", "attempts", "sent_at")
+    list_filter = ("kind", "status")
+    search_fields = ("recipient", "subject", "event_id")
+    ordering = ("-created_at", "-id")
+    readonly_fields = [field.name for field in EmailNotification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: EmailNotification | None = None) -> bool:
+        return False

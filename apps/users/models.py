@@ -113,3 +113,9 @@ class Address(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name}, {self.street}, {self.city} ({self.country})"
+
+
+# The notification tables belong to this context; importing them here registers them with the users app.
+from apps.users.notifications.models import EmailNotification, StockLowAlert  # noqa: E402
+
+__all__ = ["Address", "EmailNotification", "StockLowAlert", "User", "UserManager"]

@@ -37,15 +37,16 @@ def _record_low_stock(products: Iterable[Product], available_before: dict[int, i
     """``products`` carry their stock after the change; ``available_before`` what was available before it."""
     threshold = settings.ECOMMERCE_LOW_STOCK_THRESHOLD
     record_events([
-        ("stock.low", {"product_id": product.pk, "sku": product.sku, "available": product.stock_available,
-                       "threshold": threshold})
+        ("stock.low", {"product_id": product.pk, "sku": product.sku, "name": product.name,
+                       "available": product.stock_available, "threshold": threshold})
         for product in products
         if product.pk in available_before and available_before[product.pk] > threshold >= product.stock_available
     ])
 
 
 def _locked_products(product_ids: Iterable[int]) -> dict[int, Product]:
-    locked = Product.objects.select_for_update().only("id", "sku", "is_active", "stock_on_hand", "stock_reserved")
+    locked = Product.objects.select_for_update().only("id", "sku", "name", "is_active", "stock_on_hand",
+                                                        "stock_reserved")
     return {product.pk: product for product in locked.filter(pk__in=list(product_ids)).order_by("pk")}
 
 

@@ -452,7 +452,8 @@ def test_stock_low_event_when_available_drops_to_threshold(make_product):
     services.stock_reserve(order_id=uuid.uuid4(), lines=stock_lines((product.pk, 1)))  # 5 available: crossed
     services.product_stock_adjust(product_id=product.pk, delta=-1)           # 4: already low, no new event
     events = list(OutboxEvent.objects.filter(type="stock.low"))
-    assert [e.data for e in events] == [{"product_id": product.pk, "sku": "LOW-1", "available": 5, "threshold": 5}]
+    assert [e.data for e in events] == [{"product_id": product.pk, "sku": "LOW-1", "name": product.name,
+                                         "available": 5, "threshold": 5}]
 
 
 @override_settings(ECOMMERCE_LOW_STOCK_THRESHOLD=5)
