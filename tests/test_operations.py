@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 from django_prometheus.exports import ExportToDjangoView
 
 from apps.gateway.tests.problems import assert_problem
 from ecommerce import health, metrics
+from ecommerce.events.models import DeadLetter, OutboxEvent
+from ecommerce.events.outbox import record_event
+from scripts.deployment import free_port
 from tests.urlconf import routes
 
 
@@ -44,6 +50,34 @@ def test_readiness_is_503_naming_what_failed(monkeypatch) -> None:
 
 
 METRICS_TOKEN = "scraper-token-for-the-operations-tests-0f3a9c"
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_alone_leaves_the_process_ready_and_is_reported(settings) -> None:
+    settings.CELERY_BROKER_URL = f"amqp://guest:guest@127.0.0.1:{free_port()}//"  # nothing listens there
+
+    response = Client().get("/readyz")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["checks"] == {"database": "ok", "cache": "ok"}
+    assert body["background"]["broker"] == "unavailable"
+    assert "127.0.0.1" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_readiness_reports_the_outbox_backlog_and_its_age(settings) -> None:
+    settings.CELERY_BROKER_URL = ""
+    with transaction.atomic():
+        oldest = record_event("order.created", {"order_id": "a"})
+        record_event("order.paid", {"order_id": "a"})
+    OutboxEvent.objects.filter(pk=oldest.pk).update(occurred_at=timezone.now() - timedelta(seconds=90))
+
+    body = Client().get("/readyz").json()
+
+    assert body["background"]["broker"] == "not_configured"
+    assert body["background"]["outbox"]["pending"] == 2
+    assert 89 <= body["background"]["outbox"]["oldest_age_seconds"] < 150
 
 
 @pytest.mark.django_db
@@ -85,6 +119,21 @@ def test_every_role_serves_metrics_only_through_the_token_check(urlconf: str, se
 
     assert served["metrics"] is metrics.metrics
     assert ExportToDjangoView not in served.values()
+
+
+@pytest.mark.django_db
+def test_metrics_show_how_far_behind_background_work_is(settings) -> None:
+    settings.ECOMMERCE_METRICS_TOKEN = METRICS_TOKEN
+    with transaction.atomic():
+        record_event("order.created", {"order_id": "a"})
+        record_event("order.created", {"order_id": "b"})
+    DeadLetter.objects.create(consumer="users.order_emails", error="boom", attempts=4)
+
+    text = Client().get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).content.decode()
+
+    assert "shop_outbox_pending_events 2.0" in text
+    assert "shop_outbox_oldest_pending_seconds" in text
+    assert 'shop_dead_letters{consumer="users.order_emails"} 1.0' in text
 
 
 @pytest.mark.django_db

@@ -1,14 +1,15 @@
-"""Readiness of a split deployment's gateway: its own cache and broker, and every role it calls.
+"""Readiness of a split deployment's gateway: its own cache, and every role it calls.
 
-A role is ready when its own ``/readyz`` answers 200 (its database, cache and broker answer). Probes run in
-parallel with a short timeout, so a dead or frozen role makes the gateway answer 503 naming that role within about
-a second instead of hanging the probe; as soon as the role answers again the gateway is ready again, with no
-restart. The gateway has no database of its own, so the database check is left out there."""
+A role is ready when its own ``/readyz`` answers 200 (its database and cache answer; the broker is reported, not
+required). Probes run in parallel with a short timeout, so a dead or frozen role makes the gateway answer 503 naming
+that role within about a second instead of hanging the probe; as soon as the role answers again the gateway is ready
+again, with no restart. The gateway has no database of its own, so the database check is left out there."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -48,8 +49,17 @@ def _run_in_pool_thread(name: str, check: Callable[[], None]) -> str:
         connections.close_all()
 
 
+def _background_in_pool_thread() -> dict[str, Any]:
+    try:
+        return health.background_report()
+    finally:
+        connections.close_all()
+
+
 def gateway_readyz(request: HttpRequest) -> JsonResponse:
     named = checks()
     with ThreadPoolExecutor(max_workers=max(1, len(named))) as pool:
         futures = {name: pool.submit(_run_in_pool_thread, name, check) for name, check in named.items()}
-        return health.readiness_answer({name: future.result() for name, future in futures.items()})
+        background = pool.submit(_background_in_pool_thread)
+        results = {name: future.result() for name, future in futures.items()}
+        return health.readiness_answer(results, background.result())
