@@ -8,7 +8,7 @@ through the same task code a worker would run. The outbox relay additionally run
 wrote an event commits (``outbox.record_event`` wakes the thread), so an e-mail does not wait for the next tick.
 
 Only one process per database runs the jobs: the thread acts only while it holds the ``in-process-scheduler``
-lease (a row in ``events_lease``, renewed on every tick and given up at exit), so several server processes, or a
+lease (a row in ``events_lease``, renewed every ten seconds and given up at exit), so several server processes, or a
 server restarted by the autoreloader, never run a job twice at once; another process takes over within
 ``LEASE_SECONDS`` when the holder dies. Tests never start it (nothing in them imports ``config.wsgi``, and the test
 settings turn it off).
@@ -28,18 +28,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery.schedules import maybe_schedule
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from ecommerce.events.models import Lease
-
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "in-process-scheduler"
 LEASE_SECONDS = 30
+# The holder renews well before its lease runs out; the others look for a vacant lease now and then.
+RENEW_EVERY_SECONDS = 10.0
+VACANCY_CHECK_SECONDS = 5.0
 TICK_SECONDS = 1.0
 RELAY_TASK = "ecommerce.events.tasks.relay_outbox"
 # After the database failed (not migrated yet, restarting), wait longer before trying again.
@@ -57,6 +59,8 @@ def wake() -> None:
 
 def lease_acquire(*, name: str, holder: str, seconds: int, now: datetime | None = None) -> bool:
     """Take or renew the lease ``name`` for ``holder``; False while someone else holds an unexpired one."""
+    from ecommerce.events.models import Lease  # this module is imported where the outbox may not be installed
+
     now = now or timezone.now()
     expires_at = now + timedelta(seconds=seconds)
     if Lease.objects.filter(Q(holder=holder) | Q(expires_at__lt=now), name=name).update(
@@ -71,6 +75,8 @@ def lease_acquire(*, name: str, holder: str, seconds: int, now: datetime | None 
 
 
 def lease_release(*, name: str, holder: str) -> None:
+    from ecommerce.events.models import Lease
+
     Lease.objects.filter(name=name, holder=holder).delete()
 
 
@@ -108,6 +114,16 @@ class InProcessScheduler(threading.Thread):
         self.jobs = jobs
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.stopping = threading.Event()
+        self._holding = False
+        self._next_lease_check = 0.0
+
+    def holds_lease(self) -> bool:
+        """Whether this thread may run the jobs now; asks the database only when its answer may have changed."""
+        now = time.monotonic()
+        if now >= self._next_lease_check:
+            self._holding = lease_acquire(name=LEASE_NAME, holder=self.holder, seconds=LEASE_SECONDS)
+            self._next_lease_check = now + (RENEW_EVERY_SECONDS if self._holding else VACANCY_CHECK_SECONDS)
+        return self._holding
 
     def run(self) -> None:
         logger.info("in-process scheduler started (no broker): %s", ", ".join(job.name for job in self.jobs))
@@ -116,12 +132,13 @@ class InProcessScheduler(threading.Thread):
             woken = _wake.is_set()
             _wake.clear()
             try:
-                if lease_acquire(name=LEASE_NAME, holder=self.holder, seconds=LEASE_SECONDS):
+                if self.holds_lease():
                     self.run_due(relay_now=woken)
             except Exception:
                 logger.warning("in-process scheduler tick failed; retrying in %ss", FAILURE_PAUSE_SECONDS,
                                exc_info=True)
                 pause = FAILURE_PAUSE_SECONDS
+                self._next_lease_check = 0.0  # whether it still holds the lease is unknown now
             finally:
                 connections.close_all()  # this thread's own connections
             _wake.wait(pause)
@@ -159,6 +176,8 @@ def start_in_process_scheduler() -> InProcessScheduler | None:
     """Start this process's scheduler thread when the settings ask for one (no broker); idempotent."""
     global _started
     if not settings.ECOMMERCE_INPROCESS_SCHEDULER or not _has_database():
+        return None
+    if not apps.is_installed("ecommerce.events"):  # the gateway: no outbox, no jobs of its own
         return None
     with _start_lock:
         if _started is None or not _started.is_alive():
