@@ -188,7 +188,8 @@ def test_forged_tampered_stale_and_replayed_internal_calls_are_refused(split_sho
 # --- data ownership -----------------------------------------------------------------------------------------------
 FRAMEWORK_TABLES = {
     "auth_group", "auth_group_permissions", "auth_permission", "django_admin_log", "django_content_type",
-    "django_migrations", "django_session", "events_outboxevent", "events_processedevent",
+    "django_migrations", "django_session", "events_outboxevent", "events_processedevent", "events_deadletter",
+    "events_lease",
     # the users role's own user table, or another role's shadow of it (staff sign-in to that role's admin)
     "users_user", "users_user_groups", "users_user_user_permissions",
 }
