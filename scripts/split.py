@@ -11,9 +11,11 @@ on its own PostgreSQL database, migrated and seeded.
 
 Ports are SPLIT_BASE_PORT (default 18000) + 0..4 for gateway, users, products, carts, orders; databases are
 SPLIT_DATABASE_PREFIX<role> (default ecommerce_split_<role>) on SPLIT_POSTGRES_URL (default
-postgres://postgres@127.0.0.1:5432). REDIS_URL and CELERY_BROKER_URL are passed on when set: with a broker each
-domain role gets a Celery worker consuming only its own queue, and one beat; with Redis each role runs two gunicorn
-workers (without it, one worker with threads, so throttles and replay protection stay consistent in-process)."""
+postgres://postgres@127.0.0.1:5432). REDIS_URL, CELERY_BROKER_URL and EMAIL_URL are passed on when set: with a
+broker each domain role gets a Celery worker consuming only its own task queue and its own event consumers' queues,
+and one beat; without one, each role's server runs its own periodic jobs and delivers the events its own consumers
+take (events for another role wait in its outbox until a broker is configured). With Redis each role runs two
+gunicorn workers (without it, one worker with threads, so throttles and replay protection stay consistent)."""
 
 from __future__ import annotations
 
@@ -93,7 +95,8 @@ def up(arguments: argparse.Namespace) -> int:
         print(f"  public API   {public}/api/v1/   (docs {public}/api/docs/, readiness {public}/readyz)")
         for role in DOMAIN_ROLES:
             print(f"  {role:<12} {target.url(role)}/admin/   (internal RPC {target.url(role)}/internal/rpc/...)")
-        celery = "one worker per domain role + beat" if with_broker else "no broker: tasks run in-process"
+        celery = ("one worker per domain role (tasks and event consumers) + beat" if with_broker
+                  else "no broker: tasks, periodic jobs and local events run in each role's server")
         print(f"  celery       {celery}")
         print("Ctrl-C (or scripts/split.py down) stops everything.\n")
         while not stopping:
@@ -152,7 +155,9 @@ def worker(arguments: argparse.Namespace) -> int:
         print(f"no CELERY_BROKER_URL: {arguments.role} tasks run in-process; this worker idles")
         return idle()
     os.chdir(ROOT)
-    command = [venv_bin("celery"), "-A", "config", "worker", "-Q", arguments.role, "-n", f"{arguments.role}@%h",
+    # The role's task queue; the event consumers bootstep adds the queues of the consumers this role owns.
+    queue = f"{env.get('ECOMMERCE_BROKER_NAMESPACE', '')}{arguments.role}"
+    command = [venv_bin("celery"), "-A", "config", "worker", "-Q", queue, "-n", f"{arguments.role}@%h",
                "--concurrency", "2", "-l", "info"]
     os.execve(command[0], command, env)  # noqa: S606 - replaces this process
     return 0
