@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from kombu import Connection
 
+from config.roles import DOMAIN_ROLES
 from ecommerce.events import topology
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -59,10 +60,11 @@ def remove_namespace(url: str, namespace: str) -> None:
     with Connection(url, connect_timeout=5) as broker:
         channel = broker.channel()
         topology.delete(channel)
-        for queue in (f"{namespace}celery",):
+        task_queues = [f"{namespace}{name}" for name in ("celery", *DOMAIN_ROLES)]
+        for queue in task_queues:
             with contextlib.suppress(Exception):
                 broker.channel().queue_delete(queue)
-        for exchange in (f"{namespace}celery", f"{namespace}celery.pidbox", f"{namespace}celeryev",
+        for exchange in (*task_queues, f"{namespace}celery.pidbox", f"{namespace}celeryev",
                          f"reply.{namespace}celery.pidbox"):
             with contextlib.suppress(Exception):
                 broker.channel().exchange_delete(exchange)
