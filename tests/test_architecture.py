@@ -82,3 +82,21 @@ def test_every_contract_method_is_keyword_only_typed_and_implemented(contract: t
         assert spec.result_adapter is not None, name
         parameters = list(inspect.signature(getattr(contract, name)).parameters.values())[1:]
         assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters), name
+
+
+def test_every_event_consumer_is_owned_by_one_role_and_names_a_handler_of_that_roles_app() -> None:
+    from django.utils.module_loading import import_string
+
+    from config.roles import DOMAIN_ROLES
+    from ecommerce.events.outbox import EVENT_TYPES
+    from ecommerce.events.subscriptions import SUBSCRIPTIONS
+
+    names = [subscription.consumer for subscription in SUBSCRIPTIONS]
+    assert len(names) == len(set(names))
+    for subscription in SUBSCRIPTIONS:
+        assert subscription.role in DOMAIN_ROLES, subscription
+        assert subscription.consumer.startswith(f"{subscription.role}."), subscription
+        assert subscription.handler_path.startswith(f"apps.{subscription.role}."), subscription
+        assert callable(import_string(subscription.handler_path)), subscription
+        assert subscription.event_types, subscription
+        assert set(subscription.event_types) <= EVENT_TYPES, subscription
