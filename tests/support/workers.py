@@ -9,6 +9,7 @@ test can kill it outright."""
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -46,6 +47,8 @@ class CeleryWorker:
         self.env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "0",
+            # With DEBUG off a process refuses development secrets; a worker of a test needs a throwaway one.
+            "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
             "DATABASE_URL": test_database_url(),
             "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker_url,
