@@ -114,6 +114,9 @@ def _claim(letter_id: int, report: ReplayReport) -> DeadLetter | None:
     if letter.envelope is None:
         report.skipped[letter_id] = "not an event (its raw body is kept for inspection only)"
         return None
+    if letter.consumer not in {subscription.consumer for subscription in subscriptions.SUBSCRIPTIONS}:
+        report.skipped[letter_id] = f"no consumer named {letter.consumer!r} any more"
+        return None
     letter.replayed_at = timezone.now()
     letter.replays += 1
     letter.save(update_fields=["replayed_at", "replays"])

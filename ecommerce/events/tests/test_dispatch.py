@@ -3,6 +3,7 @@ idempotency, the same retries and dead letters as behind a broker."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -105,3 +106,16 @@ def test_in_a_split_role_without_a_broker_events_for_other_roles_wait(no_broker:
     for_nobody.refresh_from_db()
     assert for_users.published_at is None
     assert for_nobody.published_at is not None
+
+
+@pytest.mark.django_db
+def test_a_letter_of_a_consumer_that_no_longer_exists_is_skipped_not_replayed(no_broker: None) -> None:
+    letter = DeadLetter.objects.create(consumer="users.retired", event_type="order.paid", attempts=4,
+                                       envelope={"id": "0b6f5a3e-4c1d-4d4e-9a57-2f1f7f0f1a11"}, error="gone")
+    output = io.StringIO()
+
+    call_command("dead_letters", "replay", str(letter.pk), stdout=output)
+
+    assert f"skipped {letter.pk}: no consumer named 'users.retired' any more" in output.getvalue()
+    letter.refresh_from_db()
+    assert letter.replayed_at is None
