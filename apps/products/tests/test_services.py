@@ -506,6 +506,6 @@ def test_one_reservation_crossing_the_threshold_on_several_products_writes_one_e
 
     events = sorted(OutboxEvent.objects.filter(type="stock.low"), key=lambda event: event.data["product_id"])
     assert [event.data for event in events] == [
-        {"product_id": first.pk, "sku": "LOW-A", "available": 5, "threshold": 5},
-        {"product_id": second.pk, "sku": "LOW-B", "available": 4, "threshold": 5},
+        {"product_id": first.pk, "sku": "LOW-A", "name": first.name, "available": 5, "threshold": 5},
+        {"product_id": second.pk, "sku": "LOW-B", "name": second.name, "available": 4, "threshold": 5},
     ]
