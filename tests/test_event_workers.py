@@ -34,7 +34,7 @@ ORDER_EMAILS = subscriptions.by_consumer("users.order_emails")
 
 
 @pytest.fixture
-def customer(make_user: Callable[..., UserDTO], postgres_only: None) -> UserDTO:
+def customer(make_user: Callable[..., UserDTO]) -> UserDTO:
     return make_user(email="ann@example.com", name="Ann Example")
 
 

@@ -8,14 +8,13 @@ import os
 import uuid
 from urllib.parse import urlsplit, urlunsplit
 
-import pytest
 from kombu import Connection
 
 from config.roles import DOMAIN_ROLES
 from ecommerce.events import topology
+from tests.environment import service_missing
 
 BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-REQUIRE_SERVICES = os.environ.get("ECOMMERCE_REQUIRE_SERVICES") == "1"
 
 
 def broker_unreachable_reason() -> str | None:
@@ -32,9 +31,7 @@ def broker_unreachable_reason() -> str | None:
 def require_broker() -> str:
     reason = broker_unreachable_reason()
     if reason:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"ECOMMERCE_REQUIRE_SERVICES=1 but {reason}")
-        pytest.skip(reason)
+        service_missing(reason)
     return BROKER_URL
 
 

@@ -61,8 +61,9 @@ def test_a_handled_message_is_acknowledged_after_its_effect_committed(
     assert message_count(rabbitmq, queue) == 0
 
 
+@pytest.mark.postgres
 def test_a_consumer_that_keeps_failing_is_retried_then_dead_lettered_then_replayed(
-        rabbitmq: str, settings: Any, postgres_only: None, make_user: Callable[..., UserDTO]) -> None:
+        rabbitmq: str, settings: Any, make_user: Callable[..., UserDTO]) -> None:
     settings.ECOMMERCE_EVENT_RETRY_DELAYS = [1]
     settings.ECOMMERCE_EVENT_LOCK_TIMEOUT_SECONDS = 0.2
     customer = make_user(email="ann@example.com")
@@ -102,8 +103,9 @@ def test_a_consumer_that_keeps_failing_is_retried_then_dead_lettered_then_replay
     assert "OperationalError: canceling statement due to lock timeout" in listing.getvalue()
 
 
+@pytest.mark.postgres
 def test_replay_sends_the_letter_to_its_consumer_only_and_empties_the_dead_letter_queue(
-        rabbitmq: str, settings: Any, postgres_only: None, make_user: Callable[..., UserDTO]) -> None:
+        rabbitmq: str, settings: Any, make_user: Callable[..., UserDTO]) -> None:
     settings.ECOMMERCE_EVENT_RETRY_DELAYS = []
     settings.ECOMMERCE_EVENT_LOCK_TIMEOUT_SECONDS = 0.2
     customer = make_user(email="ann@example.com")

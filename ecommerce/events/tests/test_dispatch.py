@@ -43,8 +43,9 @@ def test_an_order_placed_through_the_api_is_mailed_without_a_broker(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
 def test_a_failing_consumer_is_retried_then_dead_lettered_then_replayed(
-        no_broker: None, settings: Any, postgres_only: None, make_user: Callable[..., UserDTO]) -> None:
+        no_broker: None, settings: Any, make_user: Callable[..., UserDTO]) -> None:
     settings.ECOMMERCE_EVENT_RETRY_DELAYS = [0, 0]
     settings.ECOMMERCE_EVENT_LOCK_TIMEOUT_SECONDS = 0.2
     customer = make_user(email="ann@example.com")
