@@ -1,7 +1,9 @@
 """How an internal call reaches the role that owns the contract.
 
-``HttpTransport`` is the production path: pooled connections per target, a timeout on every call, bounded retries
-only where a retry cannot do the work twice, and a circuit breaker per target so a dead role fails fast.
+``HttpTransport`` is the production path: pooled connections per target, one time budget per call that its retries
+share (so a caller waits at most ``ECOMMERCE_RPC_TIMEOUT_SECONDS``, however the attempts fail), bounded retries only
+where a retry cannot do the work twice, and a circuit breaker per target so a dead role fails fast. Calls to one
+target run concurrently: nothing is locked while a request is on the wire (see ``ecommerce.rpc.breaker``).
 ``LoopbackTransport`` sends the same signed bytes through the in-process internal endpoint; tests use it to prove
 that every contract survives serialisation without opening a socket. It resolves the call against the internal
 route alone (``ecommerce.rpc.urls``), which no public URLconf includes."""
@@ -11,10 +13,10 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from typing import Any, Protocol
 
 import httpx
-import pybreaker
 from django.conf import settings
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_after_delay, wait_exponential
 
@@ -22,6 +24,7 @@ from ecommerce import deployment
 from ecommerce.errors import ServiceTimeout, ServiceUnavailable
 from ecommerce.logging import current_request_id
 from ecommerce.rpc import signing
+from ecommerce.rpc.breaker import CircuitBreaker, CircuitOpen
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +65,14 @@ class _ServerError(Exception):
     """A 5xx from the target: counts against its circuit breaker."""
 
 
+class _BudgetSpent(httpx.TimeoutException):
+    """The call's time budget ran out before another attempt could start."""
+
+
 def _is_safe_to_retry(idempotent: bool):
     def predicate(error: BaseException) -> bool:
+        if isinstance(error, _BudgetSpent):
+            return False
         # A refused connection never reached the service, so even a write may be sent again.
         if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             return True
@@ -72,35 +81,51 @@ def _is_safe_to_retry(idempotent: bool):
     return predicate
 
 
+def _counts_against_target(error: BaseException) -> bool:
+    return isinstance(error, httpx.TransportError | _ServerError)
+
+
+# Connections are opened per target and kept; a request never waits long for one (the pool is sized well above the
+# threads of a process), and the connect phase gets at most this much of the budget.
+MAX_CONNECTIONS = 64
+CONNECT_TIMEOUT_SECONDS = 2.0
+
+
 class HttpTransport:
     def __init__(self, service: str, base_url: str) -> None:
         self.service = service
-        timeout = settings.ECOMMERCE_RPC_TIMEOUT_SECONDS
+        self.budget = settings.ECOMMERCE_RPC_TIMEOUT_SECONDS
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
-            limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+            timeout=httpx.Timeout(self.budget, connect=min(self.budget, CONNECT_TIMEOUT_SECONDS)),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
         )
-        self.breaker = pybreaker.CircuitBreaker(fail_max=5, reset_timeout=10, name=f"rpc:{service}")
+        self.breaker = CircuitBreaker(fail_max=5, reset_timeout=10, name=f"rpc:{service}")
 
-    def _send(self, path: str, body: bytes) -> httpx.Response:
-        response = self.client.post(path, content=body, headers=_signed_headers(path, body))
-        if response.status_code >= 500:
-            raise _ServerError(response)
+    def _send(self, path: str, body: bytes, deadline: float) -> httpx.Response:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _BudgetSpent("no time left for another attempt")
+        timeout = httpx.Timeout(remaining, connect=min(remaining, CONNECT_TIMEOUT_SECONDS))
+        with self.breaker.guard(_counts_against_target):
+            response = self.client.post(path, content=body, headers=_signed_headers(path, body), timeout=timeout)
+            if response.status_code >= 500:
+                raise _ServerError(response)
         return response
 
     def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
         path = rpc_path(service, method)
+        # Every attempt gets only what is left of one budget, so retries never stretch a caller's wait beyond it.
+        deadline = time.monotonic() + self.budget
         retrying = Retrying(
-            # Retries share the one timeout budget, so a caller waits at most about one timeout, never three.
-            stop=stop_after_attempt(3) | stop_after_delay(settings.ECOMMERCE_RPC_TIMEOUT_SECONDS),
+            stop=stop_after_attempt(3) | stop_after_delay(self.budget),
             wait=wait_exponential(multiplier=0.05, max=0.5),
             retry=retry_if_exception(_is_safe_to_retry(idempotent)),
             reraise=True,
         )
         try:
-            response = retrying(self.breaker.call, self._send, path, body)
-        except pybreaker.CircuitBreakerError as error:
+            response = retrying(self._send, path, body, deadline)
+        except CircuitOpen as error:
             raise ServiceUnavailable(f"The {service} service is unavailable.") from error
         except httpx.TimeoutException as error:
             logger.warning("rpc timeout calling %s.%s", service, method)
