@@ -28,7 +28,7 @@ def slow_role(delay: float) -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             time.sleep(delay)
             body = json.dumps({"result": "ok"}).encode()
@@ -149,9 +149,8 @@ def test_the_breaker_opens_after_repeated_failures_and_lets_one_trial_through_wh
     # when the reset timeout has passed, one trial runs while a second caller is refused
     clock.now = 10.0
     assert breaker.state == HALF_OPEN
-    with breaker.guard(lambda error: True):
-        with pytest.raises(CircuitOpen), breaker.guard(lambda error: True):
-            pytest.fail("only one trial at a time")
+    with breaker.guard(lambda error: True), pytest.raises(CircuitOpen), breaker.guard(lambda error: True):
+        pytest.fail("only one trial at a time")
     # then the trial's success closes the circuit for everyone
     assert breaker.state == CLOSED
 
