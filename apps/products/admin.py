@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
+from apps.products.invalidation import catalog_changed
 from apps.products.models import Category, Product, StockReservation
 from apps.products.pricing import effective_price
 from apps.products.services.categories import category_errors
@@ -97,6 +98,7 @@ class ProductAdmin(admin.ModelAdmin):
     @admin.action(description="Deactivate selected products (hide them from the shop)")
     def deactivate(self, request, queryset) -> None:
         updated = queryset.update(is_active=False, updated_at=timezone.now())
+        catalog_changed()
         self.message_user(request, f"{updated} product(s) deactivated.")
 
 

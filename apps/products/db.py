@@ -1,7 +1,8 @@
 """Migration operations for PostgreSQL-only database features. The project also runs on SQLite (zero-setup default,
-fast tests), so these indexes are kept out of the models' Meta: SQLite rebuilds a table with every index in the model
-state whenever it alters the table, and it cannot build a GIN index. They exist in the database on PostgreSQL only,
-created and dropped by this operation; the search code works with or without them, they only make it fast."""
+fast tests), so these indexes and the stored search document are kept out of the models' state: SQLite rebuilds a
+table with every index in the model state whenever it alters the table, and it has neither GIN indexes nor
+tsvectors. They exist in the database on PostgreSQL only, created and dropped by these operations; the search code
+checks the vendor and uses them only there."""
 
 from __future__ import annotations
 
@@ -41,3 +42,35 @@ class PostgresOnlyIndex(Operation):
     @property
     def migration_name_fragment(self) -> str:
         return f"{self.model_name.lower()}_{self.index.name.lower()}"
+
+
+class PostgresOnlySQL(Operation):
+    """Run ``sql`` (and ``reverse_sql`` backwards) when the connection is PostgreSQL; the migration state is left
+    alone, so the models never see what it creates."""
+
+    reversible = True
+    reduces_to_sql = True
+
+    def __init__(self, sql: str, reverse_sql: str, description: str) -> None:
+        self.sql = sql
+        self.reverse_sql = reverse_sql
+        self.description = description
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return self.__class__.__qualname__, [], {
+            "sql": self.sql, "reverse_sql": self.reverse_sql, "description": self.description,
+        }
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        pass
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(self.sql)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(self.reverse_sql)
+
+    def describe(self) -> str:
+        return f"PostgreSQL only: {self.description}"

@@ -24,7 +24,9 @@ from ecommerce.contracts.products import (
     ProductDTO,
     ProductFilter,
     ProductInput,
+    ProductPage,
     ProductsService,
+    StockLevel,
     StockLine,
 )
 from ecommerce.money import to_money
@@ -85,10 +87,16 @@ class LocalProductsService(ProductsService):
         services.category_delete(category_id=category_id)
 
     # --- products ---
-    def product_list(self, *, filters: ProductFilter, page: int = 1, page_size: int = 20) -> Page[ProductDTO]:
+    def product_list(self, *, filters: ProductFilter, page: int = 1, page_size: int = 20) -> ProductPage:
         now = timezone.now()
         count, products = selectors.product_page(filters=filters, page=page, page_size=page_size, now=now)
-        return Page[ProductDTO](count=count, results=[product_dto(p, now=now) for p in products])
+        results = [product_dto(p, now=now) for p in products]
+        # The answer changes by itself when a listed price changes, or any price when prices pick the rows.
+        boundaries = [dto.next_price_change(now) for dto in results]
+        if selectors.prices_matter(filters):
+            boundaries.append(selectors.next_price_change(now=now))
+        valid_until = min((at for at in boundaries if at is not None), default=None)
+        return ProductPage(count=count, results=results, valid_until=valid_until)
 
     def product_get(self, *, product_id: int, include_inactive: bool = False) -> ProductDTO:
         return product_dto(selectors.product_get(product_id=product_id, include_inactive=include_inactive))
@@ -96,6 +104,10 @@ class LocalProductsService(ProductsService):
     def product_get_many(self, *, product_ids: list[int]) -> list[ProductDTO]:
         now = timezone.now()
         return [product_dto(p, now=now) for p in selectors.product_get_many(product_ids=product_ids)]
+
+    def product_stock_levels(self, *, product_ids: list[int]) -> list[StockLevel]:
+        return [StockLevel(product_id=product_id, stock=stock, updated_at=updated_at)
+                for product_id, stock, updated_at in selectors.product_stock_levels(product_ids=product_ids)]
 
     def product_create(self, *, product: ProductInput) -> ProductDTO:
         return product_dto(services.product_create(product=product))

@@ -1,23 +1,37 @@
-"""Reads of the products context. A page costs a constant number of queries whatever its size: one count and one
-page (plus one over the category tree when filtering by category); filtering and ordering by effective price happen
-in the database. Search uses PostgreSQL full-text search with a trigram fallback for typos, and a plain substring
-match on other databases."""
+"""Reads of the products context. A page costs a constant number of queries whatever its size: the page itself, plus
+its count unless a count for the same filters is cached under the current catalog versions (a count scans every
+matching row, and deep pages or popular searches would pay it again and again), plus one over the category tree when
+filtering by category. Filtering and ordering by effective price happen in the database. On PostgreSQL, search
+matches the stored search document (a GIN-indexed tsvector) and, only when nothing matches, falls back to trigram
+similarity of names so that a typo still finds something; other databases use a plain substring match."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TypeVar
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramWordSimilarity
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Q, QuerySet
+from django.db.models.expressions import Expression
 
-from apps.products.models import PRODUCT_SEARCH_VECTOR, SEARCH_CONFIG, Category, Product
+from apps.products.models import SEARCH_CONFIG, SEARCH_DOCUMENT_COLUMN, Category, Product
 from apps.products.pricing import effective_price_expression
-from ecommerce.contracts.products import ProductFilter, ProductOrdering, StockLine
+from ecommerce import cache_versions
+from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, ProductOrdering, StockLine
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
-from ecommerce.paging import paginate
+from ecommerce.paging import page_window, paginate
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# A cached count or boundary lives at most this long even if no version changed (a lost bump heals by itself).
+COUNT_CACHE_SECONDS = 300
 
 _ORDERINGS: dict[ProductOrdering, tuple[str, ...]] = {
     ProductOrdering.PRICE: ("effective_price_sql", "id"),
@@ -62,23 +76,40 @@ def category_subtree_ids(*, category_id: int) -> set[int]:
 
 # --- products -------------------------------------------------------------------------------------------------------
 
-def _search(products: QuerySet[Product], term: str, *, rank: bool) -> QuerySet[Product]:
+class _StoredSearchDocument(Expression):
+    """The products table's search document column, which only PostgreSQL has (it is not a model field)."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        quote = connection.ops.quote_name
+        return f"{quote(Product._meta.db_table)}.{quote(SEARCH_DOCUMENT_COLUMN)}", []
+
+
+def _search(products: QuerySet[Product], term: str, *, rank: bool, typo_fallback: bool) -> QuerySet[Product]:
     if connection.vendor != "postgresql":
         return products.filter(Q(name__icontains=term) | Q(sku__icontains=term) | Q(description__icontains=term))
+    if typo_fallback:
+        products = products.filter(name__trigram_word_similar=term)
+        if rank:
+            products = products.annotate(name_similarity=TrigramWordSimilarity(term, "name")).order_by(
+                "-name_similarity", *DEFAULT_ORDERING)
+        return products
     query = SearchQuery(term, search_type="websearch", config=SEARCH_CONFIG)
-    # Full-text match over name, sku and description, or a name that is nearly the term (a typo).
-    products = products.annotate(search_vector=PRODUCT_SEARCH_VECTOR).filter(
-        Q(search_vector=query) | Q(name__trigram_word_similar=term)
-    )
+    products = products.annotate(search_document=_StoredSearchDocument()).filter(search_document=query)
     if rank:
-        products = products.annotate(
-            search_rank=SearchRank(F("search_vector"), query),
-            name_similarity=TrigramWordSimilarity(term, "name"),
-        ).order_by("-search_rank", "-name_similarity", *DEFAULT_ORDERING)
+        products = products.annotate(search_rank=SearchRank(F("search_document"), query)).order_by(
+            "-search_rank", *DEFAULT_ORDERING)
     return products
 
 
-def product_queryset(*, filters: ProductFilter, now: datetime) -> QuerySet[Product]:
+def prices_matter(filters: ProductFilter) -> bool:
+    """Whether the rows of the answer (not only the prices shown) depend on effective prices."""
+    return (filters.min_price is not None or filters.max_price is not None
+            or filters.ordering in {ProductOrdering.PRICE, ProductOrdering.PRICE_DESC})
+
+
+def product_queryset(*, filters: ProductFilter, now: datetime, typo_fallback: bool = False) -> QuerySet[Product]:
     products = Product.objects.all()
     if not filters.include_inactive:
         products = products.filter(is_active=True)
@@ -88,11 +119,7 @@ def product_queryset(*, filters: ProductFilter, now: datetime) -> QuerySet[Produ
         products = products.filter(stock_on_hand__gt=F("stock_reserved"))
     elif filters.in_stock is False:
         products = products.filter(stock_on_hand__lte=F("stock_reserved"))
-    price_needed = (
-        filters.min_price is not None or filters.max_price is not None
-        or filters.ordering in {ProductOrdering.PRICE, ProductOrdering.PRICE_DESC}
-    )
-    if price_needed:
+    if prices_matter(filters):
         products = products.annotate(effective_price_sql=effective_price_expression(now))
         if filters.min_price is not None:
             products = products.filter(effective_price_sql__gte=filters.min_price)
@@ -101,14 +128,78 @@ def product_queryset(*, filters: ProductFilter, now: datetime) -> QuerySet[Produ
     products = products.order_by(*_ORDERINGS.get(filters.ordering, DEFAULT_ORDERING))  # type: ignore[arg-type]
     term = filters.search.strip()
     if term:
-        products = _search(products, term, rank=filters.ordering is None)
+        products = _search(products, term, rank=filters.ordering is None, typo_fallback=typo_fallback)
     return products
+
+
+def _versions_for(filters: ProductFilter) -> tuple[str, ...]:
+    return (CATALOG_VERSION, STOCK_VERSION) if filters.in_stock is not None else (CATALOG_VERSION,)
+
+
+def _timeout(valid_until: datetime | None, now: datetime) -> int:
+    if valid_until is None:
+        return COUNT_CACHE_SECONDS
+    return max(1, min(COUNT_CACHE_SECONDS, int((valid_until - now).total_seconds())))
+
+
+def _cached(key: str, names: tuple[str, ...], now: datetime,
+            compute: Callable[[], tuple[T, datetime | None]]) -> T:
+    """The value ``compute()`` returns with the instant it stops being true (or None), cached under the current
+    versions of ``names`` until then. The versions are read before computing, so a change that lands meanwhile
+    invalidates the entry. A cache that does not answer is skipped."""
+    try:
+        versions = cache_versions.read(*names)
+        entry = cache.get(key)
+    except Exception:  # a cache outage costs a query, never the answer
+        logger.warning("products cache unavailable", exc_info=True)
+        return compute()[0]
+    if entry is not None and entry[0] == versions and (entry[2] is None or now < entry[2]):
+        return entry[1]
+    value, valid_until = compute()
+    try:
+        cache.set(key, (versions, value, valid_until), timeout=_timeout(valid_until, now))
+    except Exception:  # see above
+        logger.warning("products cache unavailable", exc_info=True)
+    return value
+
+
+def _cached_count(queryset: QuerySet[Product], *, filters: ProductFilter, variant: str,
+                  valid_until: datetime | None, now: datetime) -> int:
+    key = "products:count:" + hashlib.sha256(f"{variant}|{filters.model_dump_json()}".encode()).hexdigest()
+    return _cached(key, _versions_for(filters), now, lambda: (queryset.count(), valid_until))
+
+
+def next_price_change(*, now: datetime) -> datetime | None:
+    """The first instant after ``now`` at which any product's effective price changes by itself (a discount window
+    opens or closes); cached under the catalog version, two index lookups when not."""
+    def compute() -> tuple[datetime | None, datetime | None]:
+        boundary = _next_price_change(now)
+        return boundary, boundary
+
+    return _cached("products:next-price-change", (CATALOG_VERSION,), now, compute)
+
+
+def _next_price_change(now: datetime) -> datetime | None:
+    discounted = Product.objects.exclude(discount_type="none")
+    starts = (discounted.filter(discount_starts_at__gt=now).order_by("discount_starts_at")
+              .values_list("discount_starts_at", flat=True).first())
+    ends = (discounted.filter(discount_ends_at__gt=now).order_by("discount_ends_at")
+            .values_list("discount_ends_at", flat=True).first())
+    return min((at for at in (starts, ends) if at is not None), default=None)
 
 
 def product_page(*, filters: ProductFilter, page: int, page_size: int, now: datetime) -> tuple[int, list[Product]]:
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
         raise ValidationFailed(errors={"min_price": ["Must not be greater than max_price."]})
-    return paginate(product_queryset(filters=filters, now=now), page=page, page_size=page_size)
+    window = page_window(page=page, page_size=page_size)
+    valid_until = next_price_change(now=now) if prices_matter(filters) else None
+    queryset = product_queryset(filters=filters, now=now)
+    count = _cached_count(queryset, filters=filters, variant="match", valid_until=valid_until, now=now)
+    if count == 0 and filters.search.strip() and connection.vendor == "postgresql":
+        # Nothing contains the words: perhaps a typo. Names that are nearly the term are the answer then.
+        queryset = product_queryset(filters=filters, now=now, typo_fallback=True)
+        count = _cached_count(queryset, filters=filters, variant="similar", valid_until=valid_until, now=now)
+    return count, list(queryset[window]) if window.start < count else []
 
 
 def product_get(*, product_id: int, include_inactive: bool = False) -> Product:
@@ -160,3 +251,10 @@ def products_to_order(*, lines: Iterable[StockLine]) -> list[tuple[Product, int]
     if unsellable:
         raise InsufficientStock(f"{len(unsellable)} product(s) in the order are no longer sold.", lines=unsellable)
     return [(products[product_id], quantity) for product_id, quantity in wanted.items()]
+
+
+def product_stock_levels(*, product_ids: list[int]) -> list[tuple[int, int, datetime]]:
+    """(id, available stock, updated_at) of each known product asked for; one query on the primary key."""
+    rows = Product.objects.filter(pk__in=list(dict.fromkeys(product_ids))).values_list(
+        "id", "stock_on_hand", "stock_reserved", "updated_at")
+    return [(product_id, max(on_hand - reserved, 0), updated_at) for product_id, on_hand, reserved, updated_at in rows]

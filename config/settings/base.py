@@ -166,6 +166,11 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ecommerce"}}
+# Catalog answers are cached as rendered bytes and invalidated through versions in the shared cache (see
+# apps/gateway/api/catalog_reads.py); this bounds an entry's life whatever happens, 0 turns the cache off. Split
+# roles without a shared cache could not tell the gateway about changes, so there it is off unless REDIS_URL is set.
+ECOMMERCE_CATALOG_CACHE_SECONDS = env.int(
+    "ECOMMERCE_CATALOG_CACHE_SECONDS", default=300 if REDIS_URL or ECOMMERCE_DEPLOYMENT_MODE == "monolith" else 0)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # Prefixes every exchange and queue name the shop declares, so deployments (or test runs) can share a vhost.

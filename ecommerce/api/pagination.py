@@ -42,7 +42,8 @@ def page_params(request: Request) -> tuple[int, int]:
     return query.validated_data["page"], query.validated_data["page_size"]
 
 
-def paginated_body(request: Request, *, page: int, page_size: int, count: int, results: list[Any]) -> dict[str, Any]:
+def page_links(request: Request, *, page: int, page_size: int, count: int) -> tuple[str | None, str | None]:
+    """The ``next`` and ``previous`` links of a page; a page past the end is 404."""
     last_page = max(1, -(-count // page_size))
     if page > last_page:
         raise exceptions.NotFound("Invalid page.")
@@ -54,6 +55,11 @@ def paginated_body(request: Request, *, page: int, page_size: int, count: int, r
         previous_url = remove_query_param(url, "page")
     else:
         previous_url = replace_query_param(url, "page", page - 1)
+    return next_url, previous_url
+
+
+def paginated_body(request: Request, *, page: int, page_size: int, count: int, results: list[Any]) -> dict[str, Any]:
+    next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
     return {"count": count, "next": next_url, "previous": previous_url, "results": results}
 
 

@@ -1,4 +1,11 @@
-"""Products context contract: categories, products, prices and stock (including reservations for orders)."""
+"""Products context contract: categories, products, prices and stock (including reservations for orders).
+
+Besides its methods, the context publishes two versions in the shared cache (``ecommerce.cache_versions``) so that
+callers may cache what they read from it: ``CATALOG_VERSION`` changes with every change of a product or category
+(anything but stock), ``STOCK_VERSION`` with every change of stock (adjustment, reservation, release, commit,
+expiry). A reader reads them before it calls, keeps them with what it caches, and trusts the entry only while both
+are unchanged; it also bounds the entry's life by the answer's ``valid_until``, because an effective price changes
+by itself when a discount window opens or closes."""
 
 from __future__ import annotations
 
@@ -72,6 +79,36 @@ class ProductDTO(DTO):
     is_active: bool
     created_at: datetime
     updated_at: datetime
+
+
+    def next_price_change(self, now: datetime) -> datetime | None:
+        """The first instant after ``now`` at which ``effective_price`` changes by itself (a window boundary)."""
+        if self.discount_type == DiscountType.NONE:
+            return None
+        boundaries = [at for at in (self.discount_starts_at, self.discount_ends_at) if at is not None and at > now]
+        return min(boundaries, default=None)
+
+
+class ProductPage(DTO):
+    """One page of products. ``valid_until``: the first instant at which this answer may change without any write,
+    because a discount window of a listed product (or, when the list is filtered or ordered by price, of any
+    product) opens or closes; None when no such instant is ahead."""
+
+    count: int
+    results: list[ProductDTO]
+    valid_until: datetime | None = None
+
+
+class StockLevel(DTO):
+    """What changes with every sale: the quantity available now, and the product's last change time."""
+
+    product_id: int
+    stock: int
+    updated_at: datetime
+
+
+CATALOG_VERSION = "products.catalog"
+STOCK_VERSION = "products.stock"
 
 
 class ProductInput(DTO):
@@ -171,7 +208,7 @@ class ProductsService(Service):
     # --- products ---
     @rpc_method(idempotent=True)
     @abstractmethod
-    def product_list(self, *, filters: ProductFilter, page: int = 1, page_size: int = 20) -> Page[ProductDTO]: ...
+    def product_list(self, *, filters: ProductFilter, page: int = 1, page_size: int = 20) -> ProductPage: ...
 
     @rpc_method(idempotent=True)
     @abstractmethod
@@ -182,6 +219,12 @@ class ProductsService(Service):
     def product_get_many(self, *, product_ids: list[int]) -> list[ProductDTO]:
         """Products by id, in the order asked for, inactive ones included, unknown ids left out: one read for
         everything a cart shows (names, prices, availability)."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def product_stock_levels(self, *, product_ids: list[int]) -> list[StockLevel]:
+        """Stock and last change time of the products asked for (unknown ids left out); one cheap query, so a
+        cached page of products can be brought up to date after sales without reading the page again."""
 
     @rpc_method(idempotent=False)
     @abstractmethod

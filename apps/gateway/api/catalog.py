@@ -4,14 +4,17 @@ renders the DTO it gets back."""
 
 from __future__ import annotations
 
+from django.http import HttpResponse
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.gateway.api import catalog_reads
+from apps.gateway.api.catalog_render import page_json
 from apps.gateway.api.catalog_serializers import (
     CategoryInputSerializer,
     CategoryOutputSerializer,
@@ -22,7 +25,8 @@ from apps.gateway.api.catalog_serializers import (
     StockAdjustInputSerializer,
 )
 from apps.gateway.api.validation import validated
-from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
+from ecommerce.api.conditional import json_bytes_response
+from ecommerce.api.pagination import PAGE_PARAMETERS, page_links, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryInput,
@@ -41,6 +45,10 @@ PaginatedCategories = paginated_serializer(CategoryOutputSerializer, "PaginatedC
 PaginatedProducts = paginated_serializer(ProductOutputSerializer, "PaginatedProductList")
 
 POSITIVE_ID = {"type": "integer", "minimum": 1}
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match", str, OpenApiParameter.HEADER,
+    description="The ETag of a copy the client holds; 304 without a body while it is still current.")
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the copy whose ETag was sent is current.")
 PRODUCT_FILTER_PARAMETERS = [
     OpenApiParameter("search", str, description="Words to find in name, sku and description (typos tolerated on "
                                                 "PostgreSQL); results ranked by relevance unless ordered."),
@@ -119,16 +127,18 @@ class ProductListView(ReadOpenWriteStaff):
     problem_statuses = {"GET": [400, 404]}  # bad filters or page parameters; a page past the end
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_list",
-                   parameters=[*PRODUCT_FILTER_PARAMETERS, *PAGE_PARAMETERS], responses=PaginatedProducts,
+                   parameters=[*PRODUCT_FILTER_PARAMETERS, *PAGE_PARAMETERS, IF_NONE_MATCH],
+                   responses={200: PaginatedProducts, 304: NOT_MODIFIED},
                    summary="List products",
                    description="Inactive products are listed only for catalog staff.")
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request) -> HttpResponse:
         page, page_size = page_params(request)
         query = validated(ProductQuerySerializer, request.query_params)
         filters = ProductFilter(**query, include_inactive=_staff(request))
-        result = products_service.product_list(filters=filters, page=page, page_size=page_size)
-        results = ProductOutputSerializer(result.results, many=True).data
-        return Response(paginated_body(request, page=page, page_size=page_size, count=result.count, results=results))
+        count, results = catalog_reads.product_page(filters=filters, page=page, page_size=page_size)
+        next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
+        return json_bytes_response(request, page_json(count=count, next_url=next_url, previous_url=previous_url,
+                                                      results=results))
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_create", request=ProductCreateInputSerializer,
                    responses={201: ProductOutputSerializer}, summary="Create a product (catalog staff)",
@@ -140,11 +150,12 @@ class ProductListView(ReadOpenWriteStaff):
 
 
 class ProductDetailView(ReadOpenWriteStaff):
-    @extend_schema(tags=CATALOG_TAG, operation_id="products_retrieve", responses=ProductOutputSerializer,
+    @extend_schema(tags=CATALOG_TAG, operation_id="products_retrieve", parameters=[IF_NONE_MATCH],
+                   responses={200: ProductOutputSerializer, 304: NOT_MODIFIED},
                    summary="One product", description="An inactive product is 404 except for catalog staff.")
-    def get(self, request: Request, product_id: int) -> Response:
-        product = products_service.product_get(product_id=product_id, include_inactive=_staff(request))
-        return Response(ProductOutputSerializer(product).data)
+    def get(self, request: Request, product_id: int) -> HttpResponse:
+        return json_bytes_response(request, catalog_reads.product(product_id=product_id,
+                                                                  include_inactive=_staff(request)))
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_update", request=ProductInputSerializer,
                    responses=ProductOutputSerializer, summary="Replace a product (catalog staff)",

@@ -14,7 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.gateway.tests.problems import assert_problem
+from ecommerce import cache_versions
 from ecommerce.contracts.products import (
+    CATALOG_VERSION,
     CategoryInput,
     ProductFilter,
     ProductInput,
@@ -210,16 +212,23 @@ def test_product_list_query_count_does_not_grow_with_page_size(api_client):
     for params in ({}, {"category": home.id, "ordering": "-price", "min_price": "1"}):
         counts = []
         for page_size in (5, 50):
+            cache_versions.bump(CATALOG_VERSION)  # nothing cached: both sizes pay the full price
             with CaptureQueriesContext(connection) as queries:
                 response = api_client.get(PRODUCTS, {**params, "page_size": page_size})
             assert len(response.json()["results"]) == page_size
             counts.append(len(queries))
+            # and the same page again is served from the cache without a query
+            with CaptureQueriesContext(connection) as queries:
+                assert api_client.get(PRODUCTS, {**params, "page_size": page_size}).status_code == 200
+            assert len(queries) == 0
         assert counts[0] == counts[1], params
 
 
 def test_product_detail_query_count_is_constant(api_client, django_assert_max_num_queries):
     created = product()
     with django_assert_max_num_queries(1):
+        assert api_client.get(f"{PRODUCTS}/{created.id}").status_code == 200
+    with django_assert_max_num_queries(0):
         assert api_client.get(f"{PRODUCTS}/{created.id}").status_code == 200
 
 

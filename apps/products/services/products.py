@@ -19,6 +19,7 @@ from django.db.models.deletion import ProtectedError
 from django.utils import timezone
 from django.utils.text import slugify
 
+from apps.products.invalidation import catalog_changed
 from apps.products.models import Category, DiscountType, Product, StockReservation
 from apps.products.pricing import HUNDRED
 from apps.products.services.validation import (
@@ -221,6 +222,7 @@ def product_bulk_create(*, products: list[ProductInput]) -> int:
             before = Product.objects.filter(sku__in=skus).count()
             Product.objects.bulk_create(batch, batch_size=BULK_BATCH_SIZE, ignore_conflicts=True)
             inserted += Product.objects.filter(sku__in=skus).count() - before
+            catalog_changed()  # bulk inserts send no post_save
     return inserted
 
 
@@ -239,4 +241,5 @@ def product_delete(*, product_id: int) -> bool:
             except (ProtectedError, IntegrityError):
                 pass  # a reservation arrived meanwhile: keep the product, as for any ordered one
         Product.objects.filter(pk=product_id).update(is_active=False, updated_at=timezone.now())
+        catalog_changed()
         return True

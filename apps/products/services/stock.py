@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from apps.products.invalidation import stock_changed
 from apps.products.models import Product, ReservationStatus, StockReservation
 from apps.products.selectors import quantities_by_product, unsellable_lines
 from apps.products.services.validation import MAX_STOCK
@@ -80,6 +81,7 @@ def product_stock_adjust(*, product_id: int, delta: int) -> Product:
                 lines=[{"product_id": product.pk, "requested": -delta, "available": product.stock_available}],
             )
         _record_low_stock([product], {product.pk: product.stock_available - delta})
+        stock_changed()
     return product
 
 
@@ -124,6 +126,7 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_
             for product_id, quantity in wanted.items():
                 products[product_id].stock_reserved += quantity
             _record_low_stock(products.values(), available_before)
+            stock_changed()
     except IntegrityError:
         # A concurrent call for the same order won the unique (order, product) race: that call did the work.
         if StockReservation.objects.filter(order_id=order_id).exists():
@@ -173,6 +176,7 @@ def _settle_rows(rows: list[StockReservation], *, to_status: str, consume_on_han
         changes["stock_on_hand"] = F("stock_on_hand") - settled
     Product.objects.filter(pk__in=list(quantities)).update(**changes)
     StockReservation.objects.filter(pk__in=[row.pk for row in rows]).update(status=to_status, updated_at=now)
+    stock_changed()
 
 
 def _settle(order_id: UUID, *, to_status: str, consume_on_hand: bool, only: Q | None = None) -> int:

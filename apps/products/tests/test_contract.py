@@ -11,7 +11,6 @@ import pytest
 from django.utils import timezone
 
 from apps.products.models import Product, StockReservation
-from ecommerce.contracts.common import Page
 from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryDTO,
@@ -23,6 +22,7 @@ from ecommerce.contracts.products import (
     ProductDTO,
     ProductFilter,
     ProductInput,
+    ProductPage,
     StockLine,
     products_service,
 )
@@ -115,7 +115,7 @@ def test_product_list_filters_and_pages(rpc_mode):
     new_product(sku="OFF", name="Lamp off", is_active=False)
     page = products_service.product_list(filters=ProductFilter(in_stock=True, ordering="-price"), page=1,
                                          page_size=1)
-    assert isinstance(page, Page)
+    assert isinstance(page, ProductPage)
     assert page.count == 2
     assert [p.sku for p in page.results] == ["LIST-2"]
     everything = products_service.product_list(filters=ProductFilter(include_inactive=True, search="lamp"))

@@ -9,8 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.products import selectors
-from apps.products.models import POSTGRES_ONLY_INDEXES
+from apps.products import selectors, services
+from apps.products.invalidation import catalog_changed
+from apps.products.models import POSTGRES_ONLY_INDEX_NAMES
 from ecommerce.contracts.products import ProductFilter
 from ecommerce.errors import NotFound, ValidationFailed
 
@@ -135,7 +136,7 @@ def test_search_indexes_exist_on_postgresql():
         names = {row[0] for row in cursor.fetchall()}
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
         assert cursor.fetchone() == (1,)
-    assert {index.name for index in POSTGRES_ONLY_INDEXES} <= names
+    assert names >= POSTGRES_ONLY_INDEX_NAMES
 
 
 def test_search_with_punctuation_is_safe(make_product):
@@ -147,14 +148,38 @@ def test_page_query_count_does_not_grow_with_page_size(make_product, make_catego
     category = make_category()
     for _ in range(60):
         make_product(category=category, discount_type="percent", discount_value=Decimal("10"))
+    by_price = ProductFilter(ordering="price", min_price=Decimal("1"))
     for page_size in (5, 50):
-        with django_assert_num_queries(2):
-            selectors.product_page(filters=ProductFilter(ordering="price", min_price=Decimal("1")),
-                                   page=1, page_size=page_size, now=timezone.now())
-        with django_assert_num_queries(3):  # plus the category tree
+        catalog_changed()  # nothing cached: count, page, and the catalog's next discount boundary (two lookups)
+        with django_assert_num_queries(4):
+            selectors.product_page(filters=by_price, page=1, page_size=page_size, now=timezone.now())
+        with django_assert_num_queries(3):  # count, page, the category tree
             count, products = selectors.product_page(filters=ProductFilter(category=category.pk),
                                                      page=1, page_size=page_size, now=timezone.now())
         assert (count, len(products)) == (60, page_size)
+
+
+def test_a_count_is_cached_until_the_catalog_changes(make_product, django_assert_num_queries):
+    # given a count that was read once
+    make_product(sku="A")
+    assert selectors.product_page(filters=ProductFilter(), page=1, page_size=5, now=timezone.now())[0] == 1
+    # then the next page of the same filters costs only the page query
+    with django_assert_num_queries(1):
+        selectors.product_page(filters=ProductFilter(), page=1, page_size=5, now=timezone.now())
+    # and a change of the catalog is counted again at once
+    make_product(sku="B")
+    with django_assert_num_queries(2):
+        count, _ = selectors.product_page(filters=ProductFilter(), page=1, page_size=5, now=timezone.now())
+    assert count == 2
+
+
+def test_an_in_stock_count_follows_stock_changes(make_product):
+    product = make_product(sku="A", stock=1)
+    assert selectors.product_page(filters=ProductFilter(in_stock=True), page=1, page_size=5,
+                                  now=timezone.now())[0] == 1
+    services.product_stock_adjust(product_id=product.pk, delta=-1)
+    assert selectors.product_page(filters=ProductFilter(in_stock=True), page=1, page_size=5,
+                                  now=timezone.now())[0] == 0
 
 
 def test_page_beyond_the_end_is_empty_and_bad_bounds_are_invalid(make_product):
