@@ -56,8 +56,10 @@ schema: install
 	mkdir -p var
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 
+# Every performance target measured against the framework's floor on this machine (needs PostgreSQL, Redis, wrk);
+# writes bench/results.md. BENCH_ARGS="--quick" for a short development run, "--help" for every knob.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var .pytest_cache .ruff_cache

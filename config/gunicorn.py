@@ -1,0 +1,22 @@
+"""gunicorn settings of every role (``gunicorn -c python:config.gunicorn config.wsgi:application``).
+
+Threads, not processes alone: a request spends much of its life waiting on PostgreSQL, Redis or another role, and
+a gthread worker serves other requests meanwhile; keep-alive lets a proxy or client reuse its connection. The
+figures that chose these defaults are in bench/results.md (``make bench``) and the README's performance section.
+Every value can be changed from the environment (``GUNICORN_*``), and ``GUNICORN_CMD_ARGS`` still overrides all."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+# One process per core keeps every core busy despite the GIL, one more covers a worker stalled on a slow request.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+# The listen queue absorbs bursts while every thread is busy, instead of refusing connections.
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+control_socket_disable = True
