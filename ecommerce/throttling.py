@@ -112,3 +112,10 @@ class AnonThrottle(_CountingThrottle, AnonRateThrottle):
 class UserThrottle(_CountingThrottle, UserRateThrottle):
     def get_rate(self) -> str:
         return settings.ECOMMERCE_THROTTLE_USER
+
+    def get_cache_key(self, request, view) -> str | None:
+        # Anonymous callers are AnonThrottle's (by IP, at the lower anonymous rate); counting them here too would
+        # cost a second round trip per request and could never refuse one that AnonThrottle lets through.
+        if not (request.user and request.user.is_authenticated):
+            return None
+        return super().get_cache_key(request, view)

@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 
+# The catalog first: URLs are matched in order, and catalog reads are most of the traffic.
 urlpatterns = [
-    path("", include("apps.gateway.api.accounts")),
     path("", include("apps.gateway.api.catalog")),
+    path("", include("apps.gateway.api.accounts")),
     path("", include("apps.gateway.api.cart")),
     path("", include("apps.gateway.api.orders")),
 ]

@@ -4,7 +4,9 @@ renders the DTO it gets back."""
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from functools import lru_cache
+
+from django.http import HttpResponse, QueryDict
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,7 +28,14 @@ from apps.gateway.api.catalog_serializers import (
 )
 from apps.gateway.api.validation import validated
 from ecommerce.api.conditional import json_bytes_response
-from ecommerce.api.pagination import PAGE_PARAMETERS, page_links, page_params, paginated_body, paginated_serializer
+from ecommerce.api.pagination import (
+    PAGE_PARAMETERS,
+    PageQuerySerializer,
+    page_links,
+    page_params,
+    paginated_body,
+    paginated_serializer,
+)
 from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryInput,
@@ -123,6 +132,17 @@ class CategoryDetailView(ReadOpenWriteStaff):
 
 # --- products -------------------------------------------------------------------------------------------------------
 
+@lru_cache(maxsize=4096)
+def _product_list_query(query_string: str, include_inactive: bool) -> tuple[int, int, ProductFilter]:
+    """The validated page, page size and filters of a product list query string. A query string always validates to
+    the same answer, and a handful of them make most of the catalog's traffic, so each is validated once per process
+    (a bad one raises every time: errors are not cached)."""
+    params = QueryDict(query_string)
+    page = validated(PageQuerySerializer, params)
+    filters = ProductFilter(**validated(ProductQuerySerializer, params), include_inactive=include_inactive)
+    return page["page"], page["page_size"], filters
+
+
 class ProductListView(ReadOpenWriteStaff):
     problem_statuses = {"GET": [400, 404]}  # bad filters or page parameters; a page past the end
 
@@ -132,9 +152,7 @@ class ProductListView(ReadOpenWriteStaff):
                    summary="List products",
                    description="Inactive products are listed only for catalog staff.")
     def get(self, request: Request) -> HttpResponse:
-        page, page_size = page_params(request)
-        query = validated(ProductQuerySerializer, request.query_params)
-        filters = ProductFilter(**query, include_inactive=_staff(request))
+        page, page_size, filters = _product_list_query(request.META.get("QUERY_STRING", ""), _staff(request))
         count, results = catalog_reads.product_page(filters=filters, page=page, page_size=page_size)
         next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
         return json_bytes_response(request, page_json(count=count, next_url=next_url, previous_url=previous_url,
