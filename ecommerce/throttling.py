@@ -40,15 +40,30 @@ def client_ip(request: Any) -> str:
     return BaseThrottle().get_ident(request)
 
 
+def _redis_client():
+    client = getattr(cache, "client", None)
+    return client if client is not None and hasattr(client, "get_client") else None
+
+
+def _windows(key: str, period: int, now: float) -> tuple[str, str, float]:
+    """The counter keys of the current and the previous window, and how far into the current one ``now`` is."""
+    window = int(now // period)
+    return f"{key}:{window}", f"{key}:{window - 1}", now - window * period
+
+
+def _weighted(current: int, previous: int, elapsed: float, period: int) -> float:
+    return previous * (1 - elapsed / period) + current
+
+
 def _count_request(key: str, previous_key: str, ttl: int) -> tuple[int, int]:
     """Add one to ``key``'s counter; return it and ``previous_key``'s, in one round trip on Redis."""
-    client = getattr(cache, "client", None)
-    if client is not None and hasattr(client, "get_client"):  # django-redis: a pipeline of raw commands
-        current_key, earlier_key = cache.make_key(key), cache.make_key(previous_key)
+    client = _redis_client()
+    if client is not None:  # django-redis: a pipeline of raw commands
+        current_key = cache.make_key(key)
         pipeline = client.get_client(write=True).pipeline(transaction=False)
         pipeline.incr(current_key)
         pipeline.expire(current_key, ttl)
-        pipeline.get(earlier_key)
+        pipeline.get(cache.make_key(previous_key))
         current, _, previous = pipeline.execute()
         return int(current), int(previous or 0)
     cache.add(key, 0, timeout=ttl)
@@ -56,11 +71,45 @@ def _count_request(key: str, previous_key: str, ttl: int) -> tuple[int, int]:
 
 
 def _uncount_request(key: str) -> None:
-    client = getattr(cache, "client", None)
-    if client is not None and hasattr(client, "get_client"):
+    client = _redis_client()
+    if client is not None:
         client.get_client(write=True).decr(cache.make_key(key))
     else:
         cache.decr(key)
+
+
+# Set on a request whose anonymous count was taken already (count_anonymous_request), so it is not taken twice.
+_COUNTED = "_anonymous_throttle_counted"
+
+
+def count_anonymous_request(request, *, then_get: list[str]) -> tuple[bool, dict[str, object]] | None:
+    """Count an anonymous ``request`` against the anonymous limit and read the cache keys ``then_get`` in the same
+    round trip, for a caller that answers from the cache without reaching a view. Returns whether the request is
+    allowed (a refused one is not counted, and the view's own throttle will refuse it properly) and the values
+    found; None when the cache is not Redis. An allowed request is not counted again by ``AnonThrottle``."""
+    client = _redis_client()
+    if client is None:
+        return None
+    throttle = AnonThrottle()
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    counting = throttle.rate is not None
+    if counting:
+        key = throttle.cache_format % {"scope": throttle.scope, "ident": throttle.get_ident(request)}
+        current_key, previous_key, elapsed = _windows(key, throttle.duration, time.time())
+        pipeline.incr(cache.make_key(current_key))
+        pipeline.expire(cache.make_key(current_key), 2 * throttle.duration)
+        pipeline.get(cache.make_key(previous_key))
+    pipeline.mget([cache.make_key(name) for name in then_get])
+    results = pipeline.execute()
+    found = {name: client.decode(value) for name, value in zip(then_get, results[-1], strict=True)
+             if value is not None}
+    if counting:
+        current, previous = int(results[0]), int(results[2] or 0)
+        if _weighted(current, previous, elapsed, throttle.duration) > throttle.num_requests:
+            _uncount_request(current_key)
+            return False, found
+    setattr(request, _COUNTED, True)
+    return True, found
 
 
 class _CountingThrottle:
@@ -81,13 +130,9 @@ class _CountingThrottle:
         if key is None:
             return True
         limit, period = self.num_requests, self.duration
-        now = time.time()
-        window = int(now // period)
-        self._elapsed = now - window * period
-        current_key = f"{key}:{window}"
-        self._current, self._previous = _count_request(current_key, f"{key}:{window - 1}", ttl=2 * period)
-        weighted = self._previous * (1 - self._elapsed / period) + self._current
-        if weighted <= limit:
+        current_key, previous_key, self._elapsed = _windows(key, period, time.time())
+        self._current, self._previous = _count_request(current_key, previous_key, ttl=2 * period)
+        if _weighted(self._current, self._previous, self._elapsed, period) <= limit:
             return True
         _uncount_request(current_key)
         self._current -= 1
@@ -107,6 +152,11 @@ class _CountingThrottle:
 class AnonThrottle(_CountingThrottle, AnonRateThrottle):
     def get_rate(self) -> str:
         return settings.ECOMMERCE_THROTTLE_ANON
+
+    def allow_request(self, request, view) -> bool:
+        if getattr(request, _COUNTED, False):
+            return True
+        return super().allow_request(request, view)
 
 
 class UserThrottle(_CountingThrottle, UserRateThrottle):

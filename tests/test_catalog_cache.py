@@ -305,7 +305,35 @@ def test_reads_and_writes_still_work_when_the_cache_is_down(api_client, catalog_
     # when every catalog cache operation fails (throttles keep their own cache here)
     for module in (catalog_reads, cache_versions, selectors):
         monkeypatch.setattr(module, "cache", CacheDown())
+    monkeypatch.setattr(catalog_reads, "count_anonymous_request", CacheDown().count_anonymous_request)
     # then writes and reads still answer, from the database
     assert catalog_client.patch(f"{PRODUCTS}/{product.id}", {"price": "11.00"}, format="json").status_code == 200
     assert [item["price"] for item in read_both(api_client, product.id)] == ["11.00", "11.00"]
     assert api_client.get(PRODUCTS, {"min_price": "1"}).json()["count"] == 1
+
+
+def test_cached_anonymous_answers_are_the_views_answers_and_are_throttled(api_client, settings):
+    # given answers the views rendered (the first reads miss the cache)
+    settings.ECOMMERCE_CATALOG_CACHE_SECONDS = 300
+    product = new_product()
+    urls = [PRODUCTS, f"{PRODUCTS}?page_size=1&ordering=price", f"{PRODUCTS}/{product.id}"]
+    first = [api_client.get(url) for url in urls]
+    # when the same reads are answered from the cache, before the views
+    with CaptureQueriesContext(connection) as queries:
+        again = [api_client.get(url) for url in urls]
+    # then nothing was read from the database and every answer is the same, byte for byte, headers included
+    assert len(queries) == 0
+    for view_answer, cached_answer in zip(first, again, strict=True):
+        assert cached_answer.status_code == view_answer.status_code == 200
+        assert cached_answer.content == view_answer.content
+        for header in ("ETag", "Content-Type", "Vary", "Cache-Control", "X-Request-ID"):
+            assert (header in cached_answer) == (header in view_answer), header
+        assert cached_answer["ETag"] == view_answer["ETag"]
+
+    # and the cached path counts against the anonymous limit like the views do
+    settings.ECOMMERCE_THROTTLE_ANON = "2/min"
+    newcomer = {"REMOTE_ADDR": "203.0.113.7"}
+    assert [api_client.get(PRODUCTS, **newcomer).status_code for _ in range(2)] == [200, 200]
+    refused = api_client.get(PRODUCTS, **newcomer)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1

@@ -4,9 +4,7 @@ renders the DTO it gets back."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -16,31 +14,21 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.gateway.api import catalog_reads
-from apps.gateway.api.catalog_render import page_json
 from apps.gateway.api.catalog_serializers import (
     CategoryInputSerializer,
     CategoryOutputSerializer,
     ProductCreateInputSerializer,
     ProductInputSerializer,
     ProductOutputSerializer,
-    ProductQuerySerializer,
     StockAdjustInputSerializer,
 )
 from apps.gateway.api.validation import validated
 from ecommerce.api.conditional import json_bytes_response
-from ecommerce.api.pagination import (
-    PAGE_PARAMETERS,
-    PageQuerySerializer,
-    page_links,
-    page_params,
-    paginated_body,
-    paginated_serializer,
-)
+from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryInput,
     ProductChanges,
-    ProductFilter,
     ProductInput,
     ProductOrdering,
     products_service,
@@ -132,17 +120,6 @@ class CategoryDetailView(ReadOpenWriteStaff):
 
 # --- products -------------------------------------------------------------------------------------------------------
 
-@lru_cache(maxsize=4096)
-def _product_list_query(query_string: str, include_inactive: bool) -> tuple[int, int, ProductFilter]:
-    """The validated page, page size and filters of a product list query string. A query string always validates to
-    the same answer, and a handful of them make most of the catalog's traffic, so each is validated once per process
-    (a bad one raises every time: errors are not cached)."""
-    params = QueryDict(query_string)
-    page = validated(PageQuerySerializer, params)
-    filters = ProductFilter(**validated(ProductQuerySerializer, params), include_inactive=include_inactive)
-    return page["page"], page["page_size"], filters
-
-
 class ProductListView(ReadOpenWriteStaff):
     problem_statuses = {"GET": [400, 404]}  # bad filters or page parameters; a page past the end
 
@@ -152,11 +129,10 @@ class ProductListView(ReadOpenWriteStaff):
                    summary="List products",
                    description="Inactive products are listed only for catalog staff.")
     def get(self, request: Request) -> HttpResponse:
-        page, page_size, filters = _product_list_query(request.META.get("QUERY_STRING", ""), _staff(request))
+        page, page_size, filters = catalog_reads.product_list_query(request.META.get("QUERY_STRING", ""),
+                                                                     include_inactive=_staff(request))
         count, results = catalog_reads.product_page(filters=filters, page=page, page_size=page_size)
-        next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
-        return json_bytes_response(request, page_json(count=count, next_url=next_url, previous_url=previous_url,
-                                                      results=results))
+        return catalog_reads.page_response(request, page=page, page_size=page_size, count=count, results=results)
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_create", request=ProductCreateInputSerializer,
                    responses={201: ProductOutputSerializer}, summary="Create a product (catalog staff)",

@@ -12,6 +12,9 @@ Rules guarded here (the products contract's cache versions are what make them ho
   stock and ``updated_at`` are read again in one cheap call and the stored pieces are put together anew. A list
   filtered by ``in_stock`` depends on stock for its very rows, so it is re-read instead. One product's answer is
   small, so it is simply re-read when either version moved.
+- Anonymous reads of a cached answer are served by ``CatalogCacheMiddleware`` before the rest of the middleware
+  and DRF, in one round trip that also counts them against the anonymous throttle; every other read (staff, a
+  miss, a stale stock figure, a throttled caller) goes on to the views below, which answer exactly the same.
 - Every entry also has a time to live (``ECOMMERCE_CATALOG_CACHE_SECONDS``, 0 turns caching off), so an
   invalidation lost to a crash or a cache outage heals by itself. A cache that does not answer is skipped: the
   products service is asked, as without a cache.
@@ -23,15 +26,24 @@ import hashlib
 import logging
 import time
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
+from redis.exceptions import RedisError
+from rest_framework.exceptions import NotFound, ValidationError
 
-from apps.gateway.api.catalog_render import ProductParts, product_bytes, product_json, product_parts
+from apps.gateway.api.catalog_render import ProductParts, page_json, product_bytes, product_json, product_parts
+from apps.gateway.api.catalog_serializers import ProductQuerySerializer
+from apps.gateway.api.validation import validated
 from ecommerce import cache_versions
+from ecommerce.api.conditional import json_bytes_response
+from ecommerce.api.pagination import PageQuerySerializer, page_links
 from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, products_service
+from ecommerce.throttling import count_anonymous_request
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +69,34 @@ class ProductEntry(NamedTuple):
     body: bytes
 
 
+@lru_cache(maxsize=4096)
+def product_list_query(query_string: str, *, include_inactive: bool) -> tuple[int, int, ProductFilter]:
+    """The validated page, page size and filters of a product list query string. A query string always validates to
+    the same answer, and a handful of them make most of the catalog's traffic, so each is validated once per process
+    (a bad one raises every time: errors are not cached)."""
+    params = QueryDict(query_string)
+    page = validated(PageQuerySerializer, params)
+    filters = ProductFilter(**validated(ProductQuerySerializer, params), include_inactive=include_inactive)
+    return page["page"], page["page_size"], filters
+
+
+def page_response(request: HttpRequest, *, page: int, page_size: int, count: int, results: bytes) -> HttpResponse:
+    """The paginated answer around rendered results; NotFound for a page past the end."""
+    next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
+    return json_bytes_response(request, page_json(count=count, next_url=next_url, previous_url=previous_url,
+                                                  results=results))
+
+
 def _enabled() -> bool:
     return settings.ECOMMERCE_CATALOG_CACHE_SECONDS > 0
+
+
+def _page_key(*, filters: ProductFilter, page: int, page_size: int) -> str:
+    return _key("page", page, page_size, filters.model_dump_json())
+
+
+def _product_key(*, product_id: int, include_inactive: bool) -> str:
+    return _key("product", product_id, include_inactive)
 
 
 def _key(kind: str, *parts: object) -> str:
@@ -112,7 +150,7 @@ def _with_fresh_stock(entry: PageEntry, stock_version: int) -> PageEntry | None:
 
 def product_page(*, filters: ProductFilter, page: int, page_size: int) -> tuple[int, bytes]:
     """The total count and the rendered JSON array of one page of products."""
-    key = _key("page", page, page_size, filters.model_dump_json())
+    key = _page_key(filters=filters, page=page, page_size=page_size)
     looked_up = _lookup(key) if _enabled() else None
     if looked_up is not None:
         (catalog_version, stock_version), entry = looked_up
@@ -142,7 +180,7 @@ def product_page(*, filters: ProductFilter, page: int, page_size: int) -> tuple[
 
 def product(*, product_id: int, include_inactive: bool) -> bytes:
     """One product rendered as JSON; NotFound as the products service raises it."""
-    key = _key("product", product_id, include_inactive)
+    key = _product_key(product_id=product_id, include_inactive=include_inactive)
     looked_up = _lookup(key) if _enabled() else None
     if looked_up is not None:
         (catalog_version, stock_version), entry = looked_up
@@ -157,3 +195,36 @@ def product(*, product_id: int, include_inactive: bool) -> bytes:
         _store(key, ProductEntry(catalog_version=catalog_version, stock_version=stock_version,
                                  valid_until=valid_until, body=body), valid_until)
     return body
+
+
+def anonymous_answer(request: HttpRequest, *, product_id: int | None) -> HttpResponse | None:
+    """The cached answer to an anonymous catalog read (the list, or product ``product_id``), counted against the
+    anonymous throttle in the same round trip; None when it must go on to the views (nothing cached that is still
+    current, stock moved, a bad query, a throttled caller, a cache that is not Redis or does not answer)."""
+    if not _enabled():
+        return None
+    try:
+        if product_id is None:
+            page, page_size, filters = product_list_query(request.META.get("QUERY_STRING", ""),
+                                                          include_inactive=False)
+            key = _page_key(filters=filters, page=page, page_size=page_size)
+        else:
+            key = _product_key(product_id=product_id, include_inactive=False)
+        counted = count_anonymous_request(request, then_get=[*VERSION_KEYS, key])
+    except (ValidationError, RedisError, OSError):  # a bad query or a cache outage: the views answer properly
+        return None
+    if counted is None or not counted[0]:
+        return None
+    found = counted[1]
+    catalog_version, stock_version = (found.get(version_key) for version_key in VERSION_KEYS)
+    entry = found.get(key)
+    if product_id is not None:
+        if _current(entry, ProductEntry, catalog_version) and entry.stock_version == stock_version:
+            return json_bytes_response(request, entry.body)
+        return None
+    if not (_current(entry, PageEntry, catalog_version) and entry.stock_version == stock_version):
+        return None
+    try:
+        return page_response(request, page=page, page_size=page_size, count=entry.count, results=entry.results)
+    except NotFound:  # a page past the end: the view answers 404
+        return None
