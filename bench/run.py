@@ -266,13 +266,13 @@ class Harness:
                 for _ in range(8):
                     pool.submit(reader)
                 time.sleep(2)
-                frozen_at = time.monotonic()
                 split.signal("products", signal.SIGSTOP)
+                frozen_at = time.monotonic()  # after the signal: a request started before it may still succeed
                 try:
                     time.sleep(freeze)
                 finally:
+                    thawed_at = time.monotonic()  # before the signal, for the same reason
                     split.signal("products", signal.SIGCONT)
-                thawed_at = time.monotonic()
                 time.sleep(RPC_TIMEOUT_SECONDS + 2)
                 stop.set()
         during = [(seconds, status) for started, seconds, status in outcomes if frozen_at <= started < thawed_at]
@@ -373,7 +373,7 @@ class Harness:
         print(f"Worker memory under {minutes:g} minutes of mixed reads", flush=True)
         paths = ([PRODUCTS, SEARCH, FILTERED, DEEP, f"{PRODUCTS}?ordering=price", f"{PRODUCTS}?category=2"]
                  + [f"{PRODUCTS}/{product_id}" for product_id in self.detail_ids]
-                 + [f"{PRODUCTS}?page={page}" for page in range(1, 300)])
+                 + [f"{PRODUCTS}?page={page}" for page in range(1, min(300, self.options.products // 20))])
         samples: list[tuple[float, float]] = []
         with servers.running(monolith):
             master = monolith.processes[MONOLITH].popen.pid
