@@ -368,6 +368,30 @@ class Harness:
         address.raise_for_status()
         return token, address.json()["id"]
 
+    def server_settings(self) -> None:
+        """The figures behind config/gunicorn.py and the database connection setting."""
+        print("Server settings: gunicorn workers x threads, database connections", flush=True)
+        detail_paths = [f"{PRODUCTS}/{product_id}" for product_id in self.detail_ids]
+        for workers, threads in ((2, 4), (3, 4), (3, 8), (5, 2)):
+            deployment = self._variant({"GUNICORN_WORKERS": str(workers), "GUNICORN_THREADS": str(threads)})
+            with servers.running(deployment):
+                self.load(deployment.url(), [PRODUCTS], seconds=2)
+                cached = self.load(deployment.url(), [PRODUCTS])
+            self.report.add(f"gunicorn {workers} workers x {threads} threads: cached list", cached.describe())
+        for label, extra in (("persistent connections, checked before reuse", {"DATABASE_POOL_MAX_SIZE": "0"}),
+                             ("a psycopg pool of 4 per process", {"DATABASE_POOL_MAX_SIZE": "4"})):
+            deployment = self._variant({**extra, "ECOMMERCE_CATALOG_CACHE_SECONDS": "0"})
+            with servers.running(deployment):
+                self.load(deployment.url(), detail_paths, seconds=2)
+                uncached = self.load(deployment.url(), detail_paths)
+            self.report.add(f"database {label}: uncached detail", uncached.describe())
+
+    def _variant(self, env: dict[str, str]) -> servers.BenchDeployment:
+        """The monolith's database served with other settings."""
+        base = self.deployments[0]
+        return servers.BenchDeployment(roles=base.roles, ports={MONOLITH: 0}, databases=base.databases,
+                                       postgres_url=base.postgres_url, env={**base.env, **env}, log_dir=self.log_dir)
+
     def memory_soak(self, monolith) -> None:
         minutes = self.options.soak_minutes
         print(f"Worker memory under {minutes:g} minutes of mixed reads", flush=True)
@@ -468,7 +492,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--storm-seconds", type=float, default=20, help="length of the checkout storm")
     parser.add_argument("--storm-stock", type=int, default=300, help="stock of each hot product")
     parser.add_argument("--soak-minutes", type=float, default=10, help="length of the memory soak")
-    parser.add_argument("--only", default="", help="comma-separated rows: floor,latency,split,frozen,storm,soak")
+    parser.add_argument("--only", default="",
+                        help="comma-separated rows: floor,latency,storm,split,frozen,settings,soak")
     parser.add_argument("--quick", action="store_true",
                         help="development run: small catalog, short runs, 1-minute soak")
     parser.add_argument("--keep-databases", action="store_true", help="leave the benchmark databases in place")
@@ -502,6 +527,7 @@ def main(argv: list[str] | None = None) -> None:
                 harness.prepare_split(split.url())
             steps += [("split", lambda: harness.split_against_monolith(monolith, split)),
                       ("frozen", lambda: harness.frozen_role(split))]
+        steps.append(("settings", harness.server_settings))
         steps.append(("soak", lambda: harness.memory_soak(monolith)))
         for name, step in steps:
             if wanted(name):

@@ -58,19 +58,22 @@ def shop_env(*, cache_prefix: str, redis_url: str, extra: dict[str, str]) -> dic
 def make_deployment(kind: str, *, run_id: str, cache_prefix: str, redis_url: str, log_dir: Path,
                     extra_env: dict[str, str] | None = None) -> BenchDeployment:
     env = shop_env(cache_prefix=cache_prefix, redis_url=redis_url, extra=extra_env or {})
-    # Split and monolith never run at once; the same ports would do, fresh ones avoid a lingering socket.
+    # Ports are chosen again at every start (see running).
     if kind == MONOLITH:
-        return BenchDeployment.monolith(port=free_port(), database=f"ecommerce_perf_{run_id}_monolith",
+        return BenchDeployment.monolith(port=0, database=f"ecommerce_perf_{run_id}_monolith",
                                         postgres_url=postgres_admin_url(), env=env, log_dir=log_dir)
-    ports: dict[str, int] = {}
-    for role in ("gateway", "users", "products", "carts", "orders"):
-        ports[role] = free_port(taken=ports.values())
-    return BenchDeployment.split(ports=ports, database_prefix=f"ecommerce_perf_{run_id}_split_",
-                                 postgres_url=postgres_admin_url(), env=env, log_dir=log_dir)
+    return BenchDeployment.split(ports=dict.fromkeys(("gateway", "users", "products", "carts", "orders"), 0),
+                                 database_prefix=f"ecommerce_perf_{run_id}_split_", postgres_url=postgres_admin_url(),
+                                 env=env, log_dir=log_dir)
 
 
 @contextlib.contextmanager
 def running(deployment: Deployment) -> Iterator[Deployment]:
+    # Fresh ports at every start: a port found free minutes ago may belong to someone else by now.
+    ports: dict[str, int] = {}
+    for role in deployment.roles:
+        ports[role] = free_port(taken=ports.values())
+    deployment.ports.update(ports)
     try:
         deployment.start_all(timeout=120)
         yield deployment

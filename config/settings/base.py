@@ -137,9 +137,19 @@ TEMPLATES = [
 _database_url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": env.db_url_config(_database_url)}
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # Persistent connections with a health check: cheap reuse under gunicorn's sync workers.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # DATABASE_POOL_MAX_SIZE > 0: the threads of a process share a psycopg pool of at most that many connections.
+    # 0 (the default): each thread keeps its own connection for DATABASE_CONN_MAX_AGE seconds, checked before
+    # reuse. `make bench` compares both (bench/results.md); see the README's performance section.
+    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=0)
+    if DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["OPTIONS"] = {
+            **DATABASES["default"].get("OPTIONS", {}),
+            "pool": {"min_size": 1, "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 10},
+        }
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+    else:
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The embedded default must take concurrent writes from a threaded or multi-process server. In WAL mode readers
     # never block the one writer; a writer waits up to `timeout` seconds for the lock instead of failing at once; and
