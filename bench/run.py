@@ -123,6 +123,7 @@ class Harness:
             # Seeding goes through the gateway's contracts, so the roles must be up.
             with servers.running(deployment):
                 deployment.seed(products=products, password=servers.DEMO_PASSWORD)
+        servers.vacuum_analyze(deployment)
         print(f"  {kind}: {products:,} products ready in {time.monotonic() - started:.0f} s", flush=True)
         return deployment
 

@@ -91,7 +91,8 @@ class Product(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["is_active", "-created_at"], name="products_active_created_idx"),
+            # The default order (newest first, id breaking ties), so a page, deep ones too, is read off the index.
+            models.Index(fields=["is_active", "-created_at", "id"], name="products_active_newest_idx"),
             # The next discount boundary of the whole catalog bounds how long a price-filtered answer may be cached.
             models.Index(fields=["discount_starts_at"], name="products_discount_starts_idx"),
             models.Index(fields=["discount_ends_at"], name="products_discount_ends_idx"),

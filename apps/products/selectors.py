@@ -30,6 +30,8 @@ from ecommerce.paging import page_window, paginate
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# From this many rows in, a page is found by its ids first (see product_page).
+DEEP_PAGE_OFFSET = 500
 # A cached count or boundary lives at most this long even if no version changed (a lost bump heals by itself).
 COUNT_CACHE_SECONDS = 300
 
@@ -199,7 +201,15 @@ def product_page(*, filters: ProductFilter, page: int, page_size: int, now: date
         # Nothing contains the words: perhaps a typo. Names that are nearly the term are the answer then.
         queryset = product_queryset(filters=filters, now=now, typo_fallback=True)
         count = _cached_count(queryset, filters=filters, variant="similar", valid_until=valid_until, now=now)
-    return count, list(queryset[window]) if window.start < count else []
+    if window.start >= count:
+        return count, []
+    if window.start < DEEP_PAGE_OFFSET:
+        return count, list(queryset[window])
+    # A deep page: find its ids first, which PostgreSQL can do from an index alone, then read only those rows,
+    # instead of reading (and throwing away) every full row before the page.
+    ids = list(queryset.values_list("id", flat=True)[window])
+    rows = Product.objects.in_bulk(ids)
+    return count, [rows[product_id] for product_id in ids if product_id in rows]
 
 
 def product_get(*, product_id: int, include_inactive: bool = False) -> Product:

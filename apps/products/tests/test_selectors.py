@@ -202,3 +202,20 @@ def test_get_many_keeps_order_includes_inactive_and_skips_unknown(make_product, 
     with django_assert_num_queries(1):
         found = selectors.product_get_many(product_ids=[second.pk, 999_999, first.pk, second.pk])
     assert [p.pk for p in found] == [second.pk, first.pk]
+
+
+def test_a_deep_page_is_the_same_page_read_by_ids_first(make_product, django_assert_num_queries):
+    # given more products than the deep-page threshold, listed newest first and by price
+    deep = selectors.DEEP_PAGE_OFFSET
+    for index in range(deep + 3):
+        make_product(sku=f"DEEP-{index:04d}", price=f"{1 + index % 7}.00")
+    for filters in (ProductFilter(), ProductFilter(ordering="price")):
+        everything = [p.sku for p in selectors.product_queryset(filters=filters, now=timezone.now())]
+        selectors.product_page(filters=filters, page=1, page_size=2, now=timezone.now())  # the count, cached
+        # when a page past the threshold is read
+        with django_assert_num_queries(2):  # the ids, then their rows (the count is cached)
+            count, products = selectors.product_page(filters=filters, page=deep // 2 + 1, page_size=2,
+                                                     now=timezone.now())
+        # then it holds the same products in the same order as reading everything would
+        assert count == deep + 3
+        assert [p.sku for p in products] == everything[deep:deep + 2]

@@ -1,5 +1,6 @@
-"""A stored, indexed search document instead of an expression index (PostgreSQL only), and indexes on the discount
-window bounds. On SQLite only the plain indexes are created."""
+"""Indexes for catalog reads: a stored, indexed search document instead of an expression index (PostgreSQL only),
+the default order (newest first, then id) as one index, and the discount window bounds. On SQLite only the plain
+indexes are created."""
 
 from django.db import migrations, models
 
@@ -45,6 +46,14 @@ class Migration(migrations.Migration):
             sql=f"DROP INDEX IF EXISTS {OLD_EXPRESSION_INDEX}",
             reverse_sql=OLD_EXPRESSION_INDEX_SQL,
             description="drop the expression index the stored document replaces",
+        ),
+        migrations.RemoveIndex(
+            model_name="product",
+            name="products_active_created_idx",
+        ),
+        migrations.AddIndex(
+            model_name="product",
+            index=models.Index(fields=["is_active", "-created_at", "id"], name="products_active_newest_idx"),
         ),
         migrations.AddIndex(
             model_name="product",
