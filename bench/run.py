@@ -105,6 +105,10 @@ class Harness:
         self.floor_page = self.log_dir / "floor_page.json"
         self.detail_p50_32 = float("nan")
         self.split_detail_paths: list[str] = []
+        self.load_at_start = os.getloadavg()[0]
+        self.report.notes.append(
+            "The cart rows measure carts and checkout as they stand in this tree; both are being reshaped (carts stop "
+            "calling products, cart pricing moves into the gateway) and will be measured again after that.")
         self.deeper_page = max(1, int(options.products / 20 * DEEPER_PAGE_SHARE))
 
     # --- plumbing ---------------------------------------------------------------------------------------------
@@ -460,6 +464,9 @@ def write_results(harness: Harness, started: float, path: Path) -> None:
         "",
         f"- Machine: {machine()}.",
         f"- Services: PostgreSQL {postgres_version()}, Redis, both on this machine; the load generator (wrk) too.",
+        f"- Load average (1 min) at the start and the end of the run: {harness.load_at_start:.1f} and "
+        f"{os.getloadavg()[0]:.1f}; anything well above 0 means other work shared the cores and every figure is "
+        "noisier and lower than on a quiet machine (ratios measured in the same run still compare).",
         f"- Servers: {gunicorn_settings()}; DEBUG off; throttles on but raised out of the way.",
         f"- Data: {options.products:,} products (split: {options.split_products:,}); wrk -t2 -c{options.connections} "
         f"for {options.seconds:g} s per run after a 2 s warm-up, {options.rounds} rounds with the floor and the shop "
