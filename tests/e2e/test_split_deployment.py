@@ -331,7 +331,8 @@ def test_a_killed_role_answers_503_leaves_no_half_made_order_and_recovers(
         split.kill("products")
         time.sleep(2.0)
         down_checkout, checkout_seconds = _timed(lambda: _checkout(buyers[0]))
-        down_read, read_seconds = _timed(lambda: browsing.get(f"/products/{product['id']}"))
+        # A read the gateway has not cached (a search no one made before) must reach the products role.
+        down_read, read_seconds = _timed(lambda: browsing.get("/products", params={"search": uuid.uuid4().hex}))
         ready = httpx.get(f"{split.url()}/readyz", timeout=10)
         with split_shop.client(buyers[0].token) as still_signed_in:
             me = still_signed_in.get("/users/me")  # the access token is checked by the gateway alone
