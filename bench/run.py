@@ -280,9 +280,12 @@ class Harness:
                     split.signal("products", signal.SIGCONT)
                 time.sleep(RPC_TIMEOUT_SECONDS + 2)
                 stop.set()
-        during = [(seconds, status) for started, seconds, status in outcomes if frozen_at <= started < thawed_at]
+        started_frozen = [(started, seconds, status) for started, seconds, status in outcomes
+                          if frozen_at <= started < thawed_at]
+        # Judged: answers given while the role was frozen. One asked just before the thaw may rightly succeed after.
+        during = [(seconds, status) for started, seconds, status in started_frozen if started + seconds < thawed_at]
         statuses = Counter(status for _, status in during)
-        slowest = max((seconds for seconds, _ in during), default=0.0)
+        slowest = max((seconds for _, seconds, _ in started_frozen), default=0.0)
         recovered = [started - thawed_at for started, _, status in outcomes if started >= thawed_at and status == 200]
         ok = bool(during) and set(statuses) <= {503, 504} and slowest <= RPC_TIMEOUT_SECONDS + 1
         self.report.add(
