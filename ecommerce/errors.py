@@ -131,6 +131,29 @@ class TooManyOpenOrders(ContractError):
     title = "Too many unpaid orders"
 
 
+class WebhookSignatureInvalid(ContractError):
+    """A provider's webhook whose signature is missing, does not match any accepted secret, or is too old."""
+
+    code = "invalid_signature"
+    status = 400
+    title = "Invalid webhook signature"
+
+
+class PaymentNotReady(Conflict):
+    """A verified provider event names a payment this shop has not finished recording yet. It is refused (not
+    acknowledged), so the provider delivers it again and it applies once the payment is there."""
+
+    code = "payment_not_ready"
+    title = "The payment this event refers to is not recorded yet"
+
+
+class ConfirmationNotSupported(Conflict):
+    """Only the sandbox lets the shop play the shopper's step; a real provider confirms on its own page."""
+
+    code = "confirmation_not_supported"
+    title = "This payment is confirmed on the provider's page"
+
+
 class RemoteServiceError(ContractError):
     """A service failed in a way it did not declare. Carries no internals."""
 
@@ -149,3 +172,11 @@ class ServiceTimeout(RemoteServiceError):
     code = "service_timeout"
     status = 504
     title = "Service did not answer in time"
+
+
+class PaymentProviderUnavailable(RemoteServiceError):
+    """The payment provider could not be reached, failed, or is not configured; nothing was charged."""
+
+    code = "payment_provider_unavailable"
+    status = 503
+    title = "Payment provider unavailable"
