@@ -20,13 +20,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from ecommerce.deployment import DOMAIN_ROLES, GATEWAY, ROLES
 
-# The application package of each domain role, and every app label whose tables that role owns.
+# The application package of each domain role, and every app label whose tables that role owns. An app nested in a
+# role's package (``apps.orders.sandbox_processor``) belongs to that role.
 ROLE_APP = {role: f"apps.{role}" for role in DOMAIN_ROLES}
 OWNED_APP_LABELS: dict[str, frozenset[str]] = {
     "users": frozenset({"users", "token_blacklist"}),
     "products": frozenset({"products"}),
     "carts": frozenset({"carts"}),
-    "orders": frozenset({"orders"}),
+    "orders": frozenset({"orders", "sandbox_processor"}),
     GATEWAY: frozenset(),
 }
 # Framework tables every domain role keeps in its own database: its admin, sessions, permissions and outbox.
@@ -36,7 +37,6 @@ FRAMEWORK_APP_LABELS = frozenset({"admin", "auth", "contenttypes", "sessions", "
 # anything else of the users context never exist there.
 SHADOW_USER_MODELS = frozenset({"user"})
 
-_DOMAIN_APPS = {f"apps.{role}" for role in DOMAIN_ROLES}
 _TOKEN_BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 # The gateway serves the public API only: no admin, no sessions, no outbox. It still registers the user model
 # (without ever querying it) because DRF's JWT authentication resolves AUTH_USER_MODEL when it is created.
@@ -64,13 +64,19 @@ def validate_role(role: str) -> str:
     return role
 
 
+def _domain_of(app: str) -> str | None:
+    """The domain role whose package holds ``app`` (itself or nested in it), or None for anything else."""
+    return next((role for role in DOMAIN_ROLES if app == ROLE_APP[role] or app.startswith(f"{ROLE_APP[role]}.")),
+                None)
+
+
 def installed_apps(role: str, monolith_apps: list[str]) -> list[str]:
     """The monolith's list, filtered, so the order Django loads apps in stays the same in every role."""
     if role == GATEWAY:
         return [app for app in monolith_apps
-                if app not in _GATEWAY_DROPS and (app not in _DOMAIN_APPS or app == "apps.users")]
-    keep = {"apps.users", ROLE_APP[role]}
-    apps = [app for app in monolith_apps if app != "apps.gateway" and (app not in _DOMAIN_APPS or app in keep)]
+                if app not in _GATEWAY_DROPS and (_domain_of(app) is None or app == "apps.users")]
+    apps = [app for app in monolith_apps if app != "apps.gateway"
+            and (_domain_of(app) in {None, role} or app == "apps.users")]
     if role != "users":
         apps = [app for app in apps if app != _TOKEN_BLACKLIST_APP]
     return apps

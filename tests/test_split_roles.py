@@ -52,6 +52,8 @@ def test_a_domain_role_installs_only_its_own_app_besides_the_shadow_user(role: s
     assert {a for a in loaded["apps"] if a in DOMAIN_APPS} == {"apps.users", f"apps.{role}"}
     assert "apps.gateway" not in loaded["apps"]
     assert ("rest_framework_simplejwt.token_blacklist" in loaded["apps"]) is (role == "users")
+    # An app nested in a context's package (the orders context's sandbox card processor) goes with its context.
+    assert ("apps.orders.sandbox_processor" in loaded["apps"]) is (role == "orders")
     assert loaded["urlconf"] == "config.urls_service"
     assert loaded["routers"] == ["config.routers.RoleRouter"]
     assert loaded["queue"] == role
@@ -71,6 +73,7 @@ def test_the_gateway_has_no_database_no_admin_and_no_domain_app_but_the_user_mod
     assert loaded["databases"] == {"default": "django.db.backends.dummy"}
     assert loaded["urlconf"] == "config.urls_gateway"
     assert {a for a in loaded["apps"] if a in DOMAIN_APPS} == {"apps.users"}
+    assert "apps.orders.sandbox_processor" not in loaded["apps"]
     assert "apps.gateway" in loaded["apps"]
     for absent in ("django.contrib.admin", "django.contrib.sessions", "ecommerce.events",
                    "rest_framework_simplejwt.token_blacklist", "axes"):
@@ -100,7 +103,7 @@ def test_migrate_for_a_role_creates_only_that_roles_tables(role: str, tmp_path: 
     with sqlite3.connect(database) as connection:
         tables = {row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
-    own_prefixes = (f"{role}_", "token_blacklist_") if role == "users" else (f"{role}_",)
+    own_prefixes = tuple(f"{label}_" for label in roles.OWNED_APP_LABELS[role])
     own = {t for t in tables if t.startswith(own_prefixes)}
     others = tables - own - SHADOW_USER_TABLES - {t for t in tables if t.startswith(SHARED_TABLE_PREFIXES)}
 
