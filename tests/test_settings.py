@@ -16,6 +16,9 @@ from config.settings.safety import DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SECRE
 ROOT = Path(__file__).resolve().parent.parent
 STRONG_SECRET = "Kq3v-strong-secret-key-for-settings-tests-7d1f0c9b2e8a4f6d"
 STRONG_INTERNAL_TOKEN = "Zp8w-strong-internal-token-for-tests-5a2c"
+STRONG_SANDBOX_SECRET = "Hs4x-strong-sandbox-webhook-secret-9e7b1d"
+# Every process that handles payments (the monolith, the orders role) needs the provider's secrets.
+PAYMENTS = {"ECOMMERCE_SANDBOX_WEBHOOK_SECRETS": STRONG_SANDBOX_SECRET}
 SETTINGS_MODULES = ["config.settings.base", "config.settings.local", "config.settings.production"]
 SPLIT = {"ECOMMERCE_DEPLOYMENT_MODE": "split", "ECOMMERCE_SERVICE_ROLE": "users"}
 
@@ -107,7 +110,7 @@ def test_a_weak_token_still_accepted_during_a_rotation_is_refused_too(role: str)
 
 
 def test_the_monolith_needs_no_internal_token_because_it_serves_no_internal_endpoint() -> None:
-    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET)
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, **PAYMENTS)
 
     assert result.returncode == 0, result.stderr
 
@@ -135,9 +138,41 @@ def test_production_refuses_debug() -> None:
 @pytest.mark.parametrize("mode", [{}, SPLIT, {**SPLIT, "ECOMMERCE_SERVICE_ROLE": "gateway"}])
 def test_production_starts_with_real_secrets_in_every_mode(mode: dict[str, str]) -> None:
     result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
-                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **mode)
+                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **PAYMENTS, **mode)
 
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("mode", [{}, {**SPLIT, "ECOMMERCE_SERVICE_ROLE": "orders"}])
+@pytest.mark.parametrize("secret", [None, "", "insecure-sandbox-webhook-secret-change-me", "short-9f2c"])
+def test_where_payments_are_handled_the_sandbox_needs_a_strong_webhook_secret(mode: dict[str, str],
+                                                                              secret: str | None) -> None:
+    environment = {} if secret is None else {"ECOMMERCE_SANDBOX_WEBHOOK_SECRETS": secret}
+
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
+                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **environment, **mode)
+
+    _assert_refused(result, "ECOMMERCE_SANDBOX_WEBHOOK_SECRETS")
+
+
+@pytest.mark.parametrize("role", ["gateway", "users", "products", "carts"])
+def test_roles_that_handle_no_payments_need_no_payment_secret(role: str) -> None:
+    result = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
+                   INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **{**SPLIT, "ECOMMERCE_SERVICE_ROLE": role})
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_stripe_needs_its_api_key_and_a_webhook_secret() -> None:
+    without = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET, ECOMMERCE_PAYMENT_PROVIDER="stripe")
+    configured = _load("config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
+                       ECOMMERCE_PAYMENT_PROVIDER="stripe", STRIPE_SECRET_KEY="sk_live_x",
+                       STRIPE_WEBHOOK_SECRETS="whsec_old,whsec_new")
+    unknown = _load("config.settings.local", ECOMMERCE_PAYMENT_PROVIDER="paypal")
+
+    _assert_refused(without, "STRIPE_SECRET_KEY is empty; STRIPE_WEBHOOK_SECRETS is empty")
+    assert configured.returncode == 0, configured.stderr
+    _assert_refused(unknown, "ECOMMERCE_PAYMENT_PROVIDER")
 
 
 _DEPLOY_CHECK = (
@@ -155,7 +190,7 @@ def test_the_deployment_check_is_clean_in_every_role_with_nothing_silenced(mode:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "DATABASE_URL", "CELERY_", "ECOMMERCE_", "INTERNAL_AUTH", "JWT_"))}
     env.update(DJANGO_SETTINGS_MODULE="config.settings.production", DJANGO_SECRET_KEY=STRONG_SECRET,
-               INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **mode)
+               INTERNAL_AUTH_TOKEN=STRONG_INTERNAL_TOKEN, **PAYMENTS, **mode)
 
     result = subprocess.run([sys.executable, "-c", _DEPLOY_CHECK], cwd=ROOT, env=env, capture_output=True, text=True,
                             check=False, timeout=60)

@@ -1,12 +1,19 @@
-"""How an order looks across the contract: one mapping from the models to ``OrderDTO``, used by the contract adapter
-for every read and by checkout for the answer it stores and replays."""
+"""How an order and a payment look across the contract: one mapping from the models to each DTO, used by the
+contract adapter for every read and by checkout and payment creation for the answers they store and replay."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from apps.orders.models import Order, OrderLine
-from ecommerce.contracts.orders import OrderDTO, OrderLineDTO, OrderStatus, ShippingAddressDTO
+from apps.orders.models import Order, OrderLine, Payment
+from ecommerce.contracts.orders import (
+    OrderDTO,
+    OrderLineDTO,
+    OrderStatus,
+    PaymentDTO,
+    PaymentStatus,
+    ShippingAddressDTO,
+)
 
 
 def order_to_dto(order: Order, lines: Iterable[OrderLine] | None = None) -> OrderDTO:
@@ -34,4 +41,14 @@ def order_to_dto(order: Order, lines: Iterable[OrderLine] | None = None) -> Orde
         payment_status=order.payment_status,
         created_at=order.created_at,
         updated_at=order.updated_at,
+    )
+
+
+def payment_to_dto(payment: Payment) -> PaymentDTO:
+    """``payment.order`` is read for its owner: select it with the payment."""
+    return PaymentDTO(
+        id=payment.id, order_id=payment.order_id, user_id=payment.order.user_id, provider=payment.provider,
+        status=PaymentStatus(payment.status), amount=payment.amount, currency=payment.currency,
+        client_secret=payment.client_secret or None, failure_message=payment.failure_message or None,
+        created_at=payment.created_at, updated_at=payment.updated_at,
     )

@@ -1,12 +1,13 @@
 """What every order event carries (``order.created`` and each status change): the order's identity, owner, status,
-money and lines, so a consumer never has to call back to learn what happened."""
+money and lines, so a consumer never has to call back to learn what happened. A payment event
+(``payment.succeeded``, ``payment.failed``, ``payment.refunded``) carries the payment, its order and its owner."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
 
-from apps.orders.models import Order, OrderLine
+from apps.orders.models import Order, OrderLine, Payment
 
 
 def order_event_data(order: Order, lines: Iterable[OrderLine]) -> dict[str, Any]:
@@ -19,4 +20,13 @@ def order_event_data(order: Order, lines: Iterable[OrderLine]) -> dict[str, Any]
              "quantity": line.quantity, "line_total": line.line_total}
             for line in lines
         ],
+    }
+
+
+def payment_event_data(payment: Payment, order: Order) -> dict[str, Any]:
+    return {
+        "payment_id": payment.id, "order_id": order.id, "number": order.number, "user_id": order.user_id,
+        "provider": payment.provider, "status": payment.status, "amount": payment.amount,
+        "currency": payment.currency, "failure_message": payment.failure_message,
+        "refund_reason": payment.refund_reason,
     }

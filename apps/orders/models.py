@@ -1,11 +1,15 @@
-"""Orders: the order aggregate (order, its lines, its status history) and the checkout attempts that make
-``POST /orders`` idempotent.
+"""Orders: the order aggregate (order, its lines, its status history), the checkout attempts that make
+``POST /orders`` idempotent, and the order's payments with the provider events that changed them.
 
 Rules guarded here, in the database so no code path can break them: money is never negative, a status is one of the
 machine's states, a line holds at least one unit, and one (user, idempotency key) pair can claim at most one
 checkout attempt, which is what stops two racing requests with one key from making two orders. Products, users and
 addresses belong to other contexts: they are referenced by plain ids and copied (sku, name, price, address) at
 checkout, never by foreign key.
+
+Payments: a payment changes status only as its provider's verified events say (or as staff record an offline one),
+each provider event id is recorded once (the unique row that makes a redelivered webhook a no-op), a provider's
+payment id belongs to one payment, and a refund is owed only by a payment that succeeded.
 """
 
 from __future__ import annotations
@@ -16,17 +20,15 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ecommerce.contracts.orders import OrderStatus
+from ecommerce.contracts.orders import OrderStatus, WebhookOutcome
+from ecommerce.contracts.orders import PaymentStatus as PaymentStatusValues
 from ecommerce.money import MONEY_FIELD
 
 ORDER_STATUS_CHOICES = [(status.value, status.value.capitalize()) for status in OrderStatus]
-
-
-class PaymentStatus(models.TextChoices):
-    REQUIRES_CONFIRMATION = "requires_confirmation"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    REFUNDED = "refunded"
+# The contract's statuses, as model choices.
+PaymentStatus = models.TextChoices("PaymentStatus", [(status.name, status.value) for status in PaymentStatusValues])
+# A payment staff recorded by hand (paid offline): it has no provider to call.
+MANUAL_PROVIDER = "manual"
 
 
 class Order(models.Model):
@@ -162,3 +164,91 @@ class CheckoutAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.idempotency_key} ({self.state})"
+
+
+class Payment(models.Model):
+    """One attempt to collect an order's total through a provider (or an offline payment staff recorded).
+
+    ``provider_payment_id`` is empty until the provider answered the creation; a provider event cannot apply before
+    it is set. ``refund_due`` marks money the shop owes back (the order was canceled, or it was already paid): set
+    in the transaction that decided it, cleared with the refund, done after commit by the order's follow-ups."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="payments")
+    provider = models.CharField(max_length=32)
+    provider_payment_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=32, choices=PaymentStatus.choices, default=PaymentStatus.REQUIRES_CONFIRMATION)
+    amount = models.DecimalField(**MONEY_FIELD)
+    currency = models.CharField(max_length=3)
+    client_secret = models.CharField(max_length=255, blank=True)
+    failure_message = models.CharField(max_length=255, blank=True)
+    refund_due = models.BooleanField(default=False)
+    refund_reason = models.CharField(max_length=255, blank=True)
+    provider_refund_id = models.CharField(max_length=255, blank=True)
+    succeeded_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "-created_at"], name="orders_payment_order_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "provider_payment_id"], name="orders_payment_provider_id_once",
+                                    condition=~Q(provider_payment_id="")),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="orders_payment_amount_non_negative"),
+            models.CheckConstraint(condition=Q(status__in=PaymentStatus.values), name="orders_payment_status_valid"),
+            models.CheckConstraint(condition=Q(refund_due=False) | Q(status=PaymentStatus.SUCCEEDED),
+                                   name="orders_payment_refund_due_only_when_succeeded"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.amount} {self.currency} ({self.status})"
+
+
+class PaymentAttempt(models.Model):
+    """One claimed ``Idempotency-Key`` of a payment creation. Written with its payment in one transaction, so the
+    unique (user, key) pair decides a race; ``answer`` is the first answer, kept for replays, and empty while the
+    provider's part of the creation is still to be done (a replay finishes it)."""
+
+    user_id = models.PositiveBigIntegerField()
+    idempotency_key = models.CharField(max_length=255)
+    request_fingerprint = models.CharField(max_length=128)
+    payment = models.OneToOneField(Payment, on_delete=models.CASCADE, related_name="attempt")
+    answer = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="orders_payattempt_created_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "idempotency_key"], name="orders_payment_attempt_one_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.idempotency_key}"
+
+
+class ProviderEvent(models.Model):
+    """A verified webhook event, recorded in the transaction that applied it: the unique (provider, event id) row
+    is what makes the same event, delivered again or concurrently, take effect once. Events refused for a
+    mismatching amount or currency are kept here for staff with what they claimed."""
+
+    provider = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    type = models.CharField(max_length=100)
+    outcome = models.CharField(max_length=16, choices=[(o.value, o.value.capitalize()) for o in WebhookOutcome])
+    detail = models.CharField(max_length=255, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="events")
+    amount = models.DecimalField(**MONEY_FIELD, null=True, blank=True, help_text="What the event claimed.")
+    currency = models.CharField(max_length=3, blank=True, help_text="What the event claimed.")
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="orders_provider_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.type} {self.event_id} ({self.outcome})"

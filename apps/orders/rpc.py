@@ -3,12 +3,23 @@ selectors, turning models into DTOs. It holds no business rules."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from uuid import UUID
 
 from apps.orders import selectors, services
-from apps.orders.dto import order_to_dto
+from apps.orders.dto import order_to_dto, payment_to_dto
 from ecommerce.contracts.common import Page
-from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrdersService, OrderStatus
+from ecommerce.contracts.orders import (
+    CheckoutResult,
+    OrderDTO,
+    OrdersService,
+    OrderStatus,
+    PaymentCreateResult,
+    PaymentDTO,
+    WebhookReceipt,
+)
+from ecommerce.errors import WebhookSignatureInvalid
 
 
 class LocalOrdersService(OrdersService):
@@ -36,3 +47,23 @@ class LocalOrdersService(OrdersService):
 
     def orders_expire_unpaid(self) -> int:
         return services.orders_expire_unpaid()
+
+    def payment_create(self, *, order_id: UUID, user_id: int, idempotency_key: str,
+                       request_fingerprint: str) -> PaymentCreateResult:
+        return services.payment_create(order_id=order_id, user_id=user_id, idempotency_key=idempotency_key,
+                                       request_fingerprint=request_fingerprint)
+
+    def payment_get(self, *, payment_id: UUID, user_id: int | None) -> PaymentDTO:
+        return payment_to_dto(selectors.payment_get(payment_id=payment_id, user_id=user_id))
+
+    def payment_confirm(self, *, payment_id: UUID, user_id: int, card_number: str) -> PaymentDTO:
+        return payment_to_dto(services.payment_confirm(payment_id=payment_id, user_id=user_id,
+                                                       card_number=card_number))
+
+    def payment_webhook_receive(self, *, provider: str, body_base64: str, headers: dict[str, str]) -> WebhookReceipt:
+        try:
+            body = base64.b64decode(body_base64, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise WebhookSignatureInvalid("The body did not arrive intact.") from error
+        return services.payment_webhook_receive(provider=provider, body=body,
+                                                headers={name.lower(): value for name, value in headers.items()})

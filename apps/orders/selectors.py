@@ -1,5 +1,5 @@
-"""Order reads. Every read that may return several orders prefetches their lines, so a page costs a constant
-number of queries whatever its size."""
+"""Order and payment reads. Every read that may return several orders prefetches their lines, so a page costs a
+constant number of queries whatever its size."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from apps.orders.models import Order
+from apps.orders.models import Order, Payment
 from ecommerce.errors import NotFound
 from ecommerce.paging import paginate
 
@@ -37,3 +37,14 @@ def order_list(*, user_id: int | None, status: str | None = None, page: int = 1,
         orders = orders.filter(status=status)
     return paginate(orders, page=page, page_size=page_size)
 
+
+
+def payment_get(*, payment_id: UUID, user_id: int | None = None) -> Payment:
+    """``user_id`` scopes the read to the order's owner: another user's payment is not found, like a missing one."""
+    payments = Payment.objects.select_related("order").filter(pk=payment_id)
+    if user_id is not None:
+        payments = payments.filter(order__user_id=user_id)
+    payment = payments.first()
+    if payment is None:
+        raise NotFound("Payment not found.")
+    return payment

@@ -25,5 +25,5 @@ def resume_order_followups() -> int:
 
 @shared_task(name="apps.orders.tasks.purge_expired_checkout_attempts")
 def purge_expired_checkout_attempts() -> int:
-    """Idempotency keys live ECOMMERCE_IDEMPOTENCY_TTL_SECONDS; schedule hourly."""
-    return services.checkout_attempts_purge_expired()
+    """Idempotency keys (of checkouts and of payments) live ECOMMERCE_IDEMPOTENCY_TTL_SECONDS; schedule hourly."""
+    return services.checkout_attempts_purge_expired() + services.payment_attempts_purge_expired()

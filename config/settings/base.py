@@ -7,7 +7,12 @@ from pathlib import Path
 
 import environ
 
-from config.settings.safety import DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SECRET_KEY, refuse_unsafe_settings
+from config.settings.safety import (
+    DEVELOPMENT_INTERNAL_TOKEN,
+    DEVELOPMENT_SANDBOX_WEBHOOK_SECRET,
+    DEVELOPMENT_SECRET_KEY,
+    refuse_unsafe_settings,
+)
 from ecommerce.deployment import MODES, SPLIT
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -67,6 +72,23 @@ ECOMMERCE_FRONTEND_PASSWORD_RESET_URL = env.str(
     "ECOMMERCE_FRONTEND_PASSWORD_RESET_URL", default="http://localhost:3000/password-reset/{uid}/{token}"
 )
 
+# --- Payments ---------------------------------------------------------------------------------------------------
+# The provider new payments are made with, and the only one whose webhooks are accepted: sandbox or stripe.
+ECOMMERCE_PAYMENT_PROVIDER = env.str("ECOMMERCE_PAYMENT_PROVIDER", default="sandbox")
+if ECOMMERCE_PAYMENT_PROVIDER not in {"sandbox", "stripe"}:
+    raise environ.ImproperlyConfigured("ECOMMERCE_PAYMENT_PROVIDER must be 'sandbox' or 'stripe'")
+# A payment awaiting the shopper's confirmation keeps its pending order from expiring for up to this long.
+ECOMMERCE_PAYMENT_WINDOW_MINUTES = env.int("ECOMMERCE_PAYMENT_WINDOW_MINUTES", default=15)
+# Where the sandbox processor posts its webhooks: the public webhook endpoint (the gateway's, in a split deployment).
+ECOMMERCE_SANDBOX_WEBHOOK_URL = env.str("ECOMMERCE_SANDBOX_WEBHOOK_URL",
+                                        default="http://127.0.0.1:8000/api/v1/payments/webhooks/sandbox")
+# The sandbox signs every webhook with each of these and the shop accepts any of them (rotation: add, then remove).
+ECOMMERCE_SANDBOX_WEBHOOK_SECRETS = env.list("ECOMMERCE_SANDBOX_WEBHOOK_SECRETS",
+                                             default=[DEVELOPMENT_SANDBOX_WEBHOOK_SECRET])
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+# Every signing secret (whsec_...) of the Stripe endpoint that is accepted; several while one is being rolled.
+STRIPE_WEBHOOK_SECRETS = env.list("STRIPE_WEBHOOK_SECRETS", default=[])
+
 # --- Applications -----------------------------------------------------------------------------------------------
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -88,6 +110,7 @@ INSTALLED_APPS = [
     "apps.products",
     "apps.carts",
     "apps.orders",
+    "apps.orders.sandbox_processor",
     "apps.gateway",
 ]
 
@@ -223,6 +246,9 @@ ECOMMERCE_INPROCESS_SCHEDULER = env.bool("ECOMMERCE_INPROCESS_SCHEDULER", defaul
 CELERY_BEAT_SCHEDULE = {
     "orders-expire-unpaid": {"task": "apps.orders.tasks.expire_unpaid_orders", "schedule": 60.0},
     "orders-resume-followups": {"task": "apps.orders.tasks.resume_order_followups", "schedule": 60.0},
+    "orders-sandbox-deliver-webhooks": {
+        "task": "apps.orders.sandbox_processor.tasks.deliver_due_webhooks", "schedule": 5.0,
+    },
     "orders-purge-checkout-attempts": {
         "task": "apps.orders.tasks.purge_expired_checkout_attempts", "schedule": 3600.0,
     },
@@ -305,7 +331,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "apps.gateway.api.orders_serializers.STATUS_CHOICES",
+        "PaymentStatusEnum": "apps.gateway.api.payments_serializers.PAYMENT_STATUS_CHOICES",
+    },
     # The docs page loads Swagger UI from this process's static files (WhiteNoise), so it works offline and runs
     # exactly the pinned version of drf-spectacular-sidecar.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -3,7 +3,10 @@
 Rule guarded here: with DEBUG off, no process signs anything with a secret that is empty, short, a default written in
 this repository or an obvious placeholder (``change-me``...). That covers ``DJANGO_SECRET_KEY`` (sessions, CSRF,
 password-reset links), ``JWT_SIGNING_KEY`` when it is set apart from it (access tokens), the internal RPC token and
-every token still accepted during a rotation, and ``ECOMMERCE_METRICS_TOKEN`` when metrics are exposed.
+every token still accepted during a rotation, ``ECOMMERCE_METRICS_TOKEN`` when metrics are exposed, and the payment
+provider's secrets where payments are handled (the monolith and the orders role): every sandbox webhook secret when
+the sandbox takes payments (anyone holding it could mark orders paid), Stripe's API key and webhook secrets when Stripe
+does.
 
 The internal token is required only where internal calls are signed or accepted: by every role of a split
 deployment, and wherever contract calls are forced through the loopback path. The monolith serves no internal
@@ -25,6 +28,7 @@ from ecommerce.deployment import SPLIT
 
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
 DEVELOPMENT_INTERNAL_TOKEN = "insecure-internal-token-change-me"
+DEVELOPMENT_SANDBOX_WEBHOOK_SECRET = "insecure-sandbox-webhook-secret-change-me"
 # Django's own deployment check wants at least this many characters in SECRET_KEY (security.W009).
 SECRET_KEY_MIN_LENGTH = 50
 TOKEN_MIN_LENGTH = 32
@@ -35,7 +39,7 @@ def weakness(value: str, *, min_length: int) -> str | None:
     """Why ``value`` is not fit to sign anything outside a developer's machine, or None when it is."""
     if not value:
         return "is empty"
-    if value in {DEVELOPMENT_SECRET_KEY, DEVELOPMENT_INTERNAL_TOKEN}:
+    if value in {DEVELOPMENT_SECRET_KEY, DEVELOPMENT_INTERNAL_TOKEN, DEVELOPMENT_SANDBOX_WEBHOOK_SECRET}:
         return "is the development default"
     lowered = value.lower()
     if any(marker in lowered for marker in _PLACEHOLDER_MARKERS):
@@ -49,6 +53,21 @@ def weakness(value: str, *, min_length: int) -> str | None:
 
 def signs_internal_calls(values: Mapping[str, Any]) -> bool:
     return values["ECOMMERCE_DEPLOYMENT_MODE"] == SPLIT or bool(values["ECOMMERCE_RPC_LOOPBACK"])
+
+
+def handles_payments(values: Mapping[str, Any]) -> bool:
+    return values["ECOMMERCE_DEPLOYMENT_MODE"] == "monolith" or values["ECOMMERCE_SERVICE_ROLE"] == "orders"
+
+
+def _payment_complaints(values: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str, int]]]:
+    """Missing payment settings, and the payment secrets to check, of a process that handles payments."""
+    if values["ECOMMERCE_PAYMENT_PROVIDER"] == "sandbox":
+        sandbox_secrets = values["ECOMMERCE_SANDBOX_WEBHOOK_SECRETS"]
+        missing = [] if sandbox_secrets else ["ECOMMERCE_SANDBOX_WEBHOOK_SECRETS is empty"]
+        return missing, [("ECOMMERCE_SANDBOX_WEBHOOK_SECRETS", secret, TOKEN_MIN_LENGTH) for secret in sandbox_secrets]
+    # Stripe's own key and secret formats are Stripe's business; they only have to be there.
+    missing = [f"{name} is empty" for name in ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRETS") if not values[name]]
+    return missing, []
 
 
 def unsafe_settings(values: Mapping[str, Any]) -> list[str]:
@@ -65,8 +84,12 @@ def unsafe_settings(values: Mapping[str, Any]) -> list[str]:
                     for accepted in values["INTERNAL_AUTH_TOKENS_ACCEPTED"]]
     if values["ECOMMERCE_METRICS_TOKEN"]:
         secrets.append(("ECOMMERCE_METRICS_TOKEN", values["ECOMMERCE_METRICS_TOKEN"], TOKEN_MIN_LENGTH))
-    return [f"{name} {problem}" for name, value, min_length in secrets
-            if (problem := weakness(value, min_length=min_length))]
+    missing: list[str] = []
+    if handles_payments(values):
+        missing, payment_secrets = _payment_complaints(values)
+        secrets += payment_secrets
+    return missing + [f"{name} {problem}" for name, value, min_length in secrets
+                      if (problem := weakness(value, min_length=min_length))]
 
 
 def refuse_unsafe_settings(values: Mapping[str, Any]) -> None:

@@ -23,6 +23,9 @@ _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 SECRET_KEY = secrets.token_urlsafe(64)
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 INTERNAL_AUTH_TOKEN = secrets.token_urlsafe(48)
+ECOMMERCE_SANDBOX_WEBHOOK_SECRETS = [secrets.token_urlsafe(32)]
+# Where the sandbox processor posts; tests route it into the app in-process (apps/orders/tests/payments.py).
+ECOMMERCE_SANDBOX_WEBHOOK_URL = "http://testserver/api/v1/payments/webhooks/sandbox"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -1,4 +1,5 @@
-"""Orders context contract: checkout, order reads, cancellation and fulfilment transitions."""
+"""Orders context contract: checkout, order reads, cancellation and fulfilment transitions, and the order's
+payments (creation, reads, the sandbox's confirmation step and the providers' webhooks)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ class OrderStatus(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     CANCELED = "canceled"
+
+
+class PaymentStatus(StrEnum):
+    """requires_confirmation -> succeeded | failed; succeeded -> refunded."""
+
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class WebhookOutcome(StrEnum):
+    APPLIED = "applied"  # the event changed the payment (and maybe its order)
+    DUPLICATE = "duplicate"  # this event id was received before: nothing changes twice
+    IGNORED = "ignored"  # verified but says nothing the shop acts on (another type, or already reflected)
+    REJECTED = "rejected"  # verified but contradicts the payment (amount or currency): kept for staff, no change
 
 
 class OrderLineDTO(DTO):
@@ -60,6 +77,31 @@ class CheckoutResult(DTO):
     replayed: bool
 
 
+class PaymentDTO(DTO):
+    id: UUID
+    order_id: UUID
+    user_id: int
+    provider: str
+    status: PaymentStatus
+    amount: Money
+    currency: str
+    # What the provider's page needs to let the shopper pay; only ever shown to the order's owner.
+    client_secret: str | None
+    failure_message: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class PaymentCreateResult(DTO):
+    payment: PaymentDTO
+    replayed: bool
+
+
+class WebhookReceipt(DTO):
+    event_id: str
+    outcome: WebhookOutcome
+
+
 class OrdersService(Service):
     service_name = "orders"
     local_implementation = "apps.orders.rpc.LocalOrdersService"
@@ -100,6 +142,37 @@ class OrdersService(Service):
     @abstractmethod
     def orders_expire_unpaid(self) -> int:
         """Cancel pending orders older than the TTL and release their stock; returns how many were canceled."""
+
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def payment_create(
+        self, *, order_id: UUID, user_id: int, idempotency_key: str, request_fingerprint: str
+    ) -> PaymentCreateResult:
+        """A payment of the order's total with the configured provider, for the order's owner (another user's order
+        is NotFound); an order that is not pending raises InvalidTransition. Idempotent per (user, key) like
+        checkout: the same fingerprint replays the first answer, another raises IdempotencyConflict. The provider
+        being unreachable raises PaymentProviderUnavailable and the same key may simply be sent again."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def payment_get(self, *, payment_id: UUID, user_id: int | None) -> PaymentDTO:
+        """``user_id`` scopes the read to the order's owner (another user's payment is NotFound); None for staff."""
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def payment_confirm(self, *, payment_id: UUID, user_id: int, card_number: str) -> PaymentDTO:
+        """The shopper's step on the sandbox provider's page (other providers: ConfirmationNotSupported). Changes
+        nothing in the shop: the result reaches the payment only through the provider's signed webhook. A card the
+        sandbox does not know is ValidationFailed; a payment or order no longer awaiting it, InvalidTransition."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def payment_webhook_receive(self, *, provider: str, body_base64: str, headers: dict[str, str]) -> WebhookReceipt:
+        """A provider's webhook, its body exactly as received (base64, so no byte changes on the way) and its
+        headers. Verified before anything is read (WebhookSignatureInvalid otherwise); an unknown provider is
+        NotFound; an event about a payment not recorded yet is PaymentNotReady, so the provider sends it again.
+        Each event id takes effect once, however often and however concurrently it arrives."""
 
 
 orders_service: OrdersService = ServiceDelegator(OrdersService)  # type: ignore[assignment]

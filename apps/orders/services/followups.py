@@ -4,8 +4,9 @@ mechanism of the orders context.
 Rules guarded here:
 - The work is derived from the order's current status alone, so it can be redone at any time: the catalog's
   reservation is confirmed while the order is open (pending or paid), released once it is canceled and committed
-  once it shipped or was delivered; and the cart claim the checkout made is completed. Every call is idempotent by
-  order id, so doing the work twice is harmless.
+  once it shipped or was delivered; the cart claim the checkout made is completed; and every payment marked
+  ``refund_due`` is refunded through its provider (``refunds``). Every call is idempotent by order id (a refund by
+  the payment's own key), so doing the work twice is harmless.
 - ``Order.followup_pending`` is set in the same transaction as the change and cleared only once the work for that
   very status succeeded. Whatever a failed call or a crash left undone is redone by ``orders_followups_resume``,
   which beat runs every minute; no per-order retry task exists besides it.
@@ -17,9 +18,11 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from apps.orders.models import Order
+from apps.orders.models import Order, Payment
+from apps.orders.services.refunds import payments_refund_due
 from apps.orders.state import STOCK_EFFECT_FOR_STATUS, StockEffect
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus
@@ -45,6 +48,7 @@ def order_followups_run(*, order_id: uuid.UUID, status: str, raise_errors: bool 
             # An open order keeps its reservation: confirmed, the stale-reservation sweep never takes it back.
             products_service.stock_reservation_confirm(order_id=order_id)
         carts_service.cart_claim_complete(order_id=order_id)
+        payments_refund_due(order_id=order_id)
         _followup_done(order_id, status=status)
     except Exception:
         # The change itself is committed and stands; the flag stays set, so the sweep redoes what is missing.
@@ -56,8 +60,11 @@ def order_followups_run(*, order_id: uuid.UUID, status: str, raise_errors: bool 
 
 
 def _followup_done(order_id: uuid.UUID, *, status: str) -> None:
-    """Only for the status the work was done for: a transition committed meanwhile owes its own work."""
-    Order.objects.filter(pk=order_id, status=status, followup_pending=True).update(followup_pending=False)
+    """Only for the status the work was done for (a transition committed meanwhile owes its own work), and only if
+    no refund was marked due meanwhile (a late webhook's), which that change's own follow-up, or the sweep, owes."""
+    refund_still_due = Payment.objects.filter(order=OuterRef("pk"), refund_due=True)
+    (Order.objects.filter(pk=order_id, status=status, followup_pending=True).exclude(Exists(refund_still_due))
+     .update(followup_pending=False))
 
 
 def orders_followups_resume(*, now: datetime | None = None) -> int:

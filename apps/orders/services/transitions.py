@@ -5,8 +5,12 @@ Rules guarded here:
   transaction, so two concurrent transitions cannot both apply and no change exists without its event.
 - What the new status owes other contexts (the stock effect, the cart claim) follows after commit through
   ``followups``, flagged durably in that same transaction.
-- Marking a pending order paid here is an offline payment recorded by staff; canceling a paid order marks its
-  payment refunded (the money itself is returned by the payment flow, or by staff for a manual payment).
+- An order becomes paid with the payment that paid it: a provider's (``webhooks``), or, when staff mark it paid,
+  an offline payment recorded here (``manual``). Canceling an order owes back every payment that took money
+  (``refunds``): a provider's is refunded after commit by the follow-ups, a manual one is recorded refunded at once.
+- Expiry never cancels an order that is paid, nor, for up to ``ECOMMERCE_PAYMENT_WINDOW_MINUTES`` past its time, one
+  whose shopper is still on the provider's page (a payment created and awaiting confirmation); a payment that
+  succeeds after all for an expired order is refunded.
 """
 
 from __future__ import annotations
@@ -16,25 +20,28 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.orders import selectors
 from apps.orders.events import order_event_data
-from apps.orders.models import Order, OrderStatusChange, PaymentStatus
+from apps.orders.models import MANUAL_PROVIDER, Order, OrderStatusChange, Payment, PaymentStatus
 from apps.orders.services.followups import order_followups_run
+from apps.orders.services.payments import payment_record_manual
+from apps.orders.services.refunds import payments_refund_on_cancel
 from apps.orders.state import EVENT_FOR_STATUS, STOCK_EFFECT_FOR_STATUS, ensure_transition
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.errors import InvalidTransition, NotFound
 from ecommerce.events.outbox import record_event
 
-MANUAL_PAYMENT = "manual"
+MANUAL_PAYMENT = MANUAL_PROVIDER
 EXPIRY_BATCH_SIZE = 500
 
 
 def order_transition(*, order_id: uuid.UUID, status: str, actor_id: int | None, user_id: int | None = None,
-                     reason: str = "", payment_method: str = MANUAL_PAYMENT) -> Order:
+                     reason: str = "") -> Order:
     """Move an order along a legal transition, else InvalidTransition. ``user_id`` scopes the change to the owner
-    (another user's order is NotFound); ``payment_method`` is recorded when the order becomes paid."""
+    (another user's order is NotFound). An order made paid here was paid offline: a manual payment is recorded."""
     to_status = OrderStatus(status)
     with transaction.atomic():
         orders = Order.objects.select_for_update().filter(pk=order_id)
@@ -43,27 +50,37 @@ def order_transition(*, order_id: uuid.UUID, status: str, actor_id: int | None, 
         order = orders.first()
         if order is None:
             raise NotFound("Order not found.")
-        from_status = OrderStatus(order.status)
-        ensure_transition(from_status, to_status)
-        order.status = to_status
-        if to_status == OrderStatus.PAID and order.payment_status != PaymentStatus.SUCCEEDED:
-            order.payment_status = PaymentStatus.SUCCEEDED
-            order.payment_method = payment_method
-        elif to_status == OrderStatus.CANCELED and from_status == OrderStatus.PAID:
-            order.payment_status = PaymentStatus.REFUNDED
-        owes_followup = to_status in STOCK_EFFECT_FOR_STATUS
-        if owes_followup:
-            order.followup_pending = True
-        order.save(update_fields=["status", "payment_status", "payment_method", "followup_pending", "updated_at"])
-        OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
-                                         actor_id=actor_id, reason=reason)
-        record_event(EVENT_FOR_STATUS[to_status], {
-            **order_event_data(order, order.lines.all()),
-            "from_status": from_status, "to_status": to_status, "actor_id": actor_id, "reason": reason,
-        })
+        owes_followup = order_transition_locked(order, to_status, actor_id=actor_id, reason=reason)
     if owes_followup:
         order_followups_run(order_id=order.id, status=to_status)
     return selectors.order_get(order_id=order.id)
+
+
+def order_transition_locked(order: Order, to_status: OrderStatus, *, actor_id: int | None, reason: str,
+                            payment: Payment | None = None) -> bool:
+    """The transition itself, inside the caller's transaction with ``order``'s row locked: the new status, its
+    history row and its event. ``payment`` is the one that paid, for ``paid`` (None: staff recorded it offline).
+    Returns whether follow-up work is owed, which the caller runs once its transaction committed."""
+    from_status = OrderStatus(order.status)
+    ensure_transition(from_status, to_status)
+    order.status = to_status
+    if to_status == OrderStatus.PAID:
+        payment = payment or payment_record_manual(order)
+        order.payment_status = PaymentStatus.SUCCEEDED
+        order.payment_method = payment.provider
+    elif to_status == OrderStatus.CANCELED:
+        payments_refund_on_cancel(order)
+    owes_followup = to_status in STOCK_EFFECT_FOR_STATUS
+    if owes_followup:
+        order.followup_pending = True
+    order.save(update_fields=["status", "payment_status", "payment_method", "followup_pending", "updated_at"])
+    OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
+                                     actor_id=actor_id, reason=reason)
+    record_event(EVENT_FOR_STATUS[to_status], {
+        **order_event_data(order, order.lines.all()),
+        "from_status": from_status, "to_status": to_status, "actor_id": actor_id, "reason": reason,
+    })
+    return owes_followup
 
 
 def order_cancel(*, order_id: uuid.UUID, user_id: int | None, actor_id: int | None, reason: str = "") -> Order:
@@ -73,17 +90,27 @@ def order_cancel(*, order_id: uuid.UUID, user_id: int | None, actor_id: int | No
                             reason=reason)
 
 
-def orders_expire_unpaid(*, now: datetime | None = None) -> int:
-    """Cancel pending orders older than ECOMMERCE_ORDER_TTL_MINUTES (reason "expired") and release their stock.
-    An order paid or canceled meanwhile is skipped: the transition re-checks the status under the row lock."""
-    now = now or timezone.now()
+def orders_expiring(now: datetime) -> list[uuid.UUID]:
+    """Pending orders past ECOMMERCE_ORDER_TTL_MINUTES, oldest first, but for those whose shopper is on the
+    provider's page: a payment created within ECOMMERCE_PAYMENT_WINDOW_MINUTES and awaiting confirmation keeps its
+    order, at most that window past the order's time (so creating payments cannot hold stock forever)."""
     cutoff = now - timedelta(minutes=settings.ECOMMERCE_ORDER_TTL_MINUTES)
-    expired_ids = list(
+    window = timedelta(minutes=settings.ECOMMERCE_PAYMENT_WINDOW_MINUTES)
+    payment_in_flight = Payment.objects.filter(
+        order=OuterRef("pk"), status=PaymentStatus.REQUIRES_CONFIRMATION, created_at__gte=now - window,
+    ).exclude(provider_payment_id="")
+    return list(
         Order.objects.filter(status=OrderStatus.PENDING, created_at__lt=cutoff)
+        .filter(Q(created_at__lt=cutoff - window) | ~Exists(payment_in_flight))
         .order_by("created_at").values_list("id", flat=True)[:EXPIRY_BATCH_SIZE]
     )
+
+
+def orders_expire_unpaid(*, now: datetime | None = None) -> int:
+    """Cancel the expiring orders (reason "expired") and release their stock. An order paid or canceled meanwhile
+    is skipped: the transition re-checks the status under the row lock."""
     canceled = 0
-    for order_id in expired_ids:
+    for order_id in orders_expiring(now or timezone.now()):
         try:
             order_transition(order_id=order_id, status=OrderStatus.CANCELED, actor_id=None, reason="expired")
         except (InvalidTransition, NotFound):

@@ -37,7 +37,8 @@ def test_the_order_staff_group_may_view_and_change_orders(db):
 
     codenames = set(group.permissions.filter(content_type__app_label="orders").values_list("codename", flat=True))
 
-    assert codenames == {"view_order", "change_order", "view_orderline", "view_orderstatuschange"}
+    assert codenames == {"view_order", "change_order", "view_orderline", "view_orderstatuschange", "view_payment",
+                         "view_providerevent"}
 
 
 def test_order_staff_see_the_list_and_search_it(staff_browser, place_order):
