@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("apps.gateway.api.accounts")),
     path("", include("apps.gateway.api.cart")),
     path("", include("apps.gateway.api.orders")),
+    path("", include("apps.gateway.api.payments")),
 ]

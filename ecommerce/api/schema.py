@@ -41,7 +41,7 @@ _DESCRIPTIONS = {
 
 class ProblemAwareAutoSchema(AutoSchema):
     def _problem_statuses(self) -> set[int]:
-        statuses = {429}
+        statuses = {429} if self.view.get_throttles() else set()
         if self.method in {"POST", "PUT", "PATCH"} or (self.method == "GET" and self._is_list_view()):
             statuses.add(400)
         permissions = self.view.get_permissions()
