@@ -100,7 +100,7 @@ def _payment_at_provider(attempt: PaymentAttempt) -> PaymentDTO:
             updated_at=timezone.now(),
         )
         answer = payment_to_dto(selectors.payment_get(payment_id=payment.pk))
-        PaymentAttempt.objects.filter(pk=attempt.pk, answer=None).update(answer=answer.model_dump(mode="json"))
+        PaymentAttempt.objects.filter(pk=attempt.pk, answer__isnull=True).update(answer=answer.model_dump(mode="json"))
         stored = PaymentAttempt.objects.get(pk=attempt.pk).answer
     return PaymentDTO.model_validate(stored)
 

@@ -3,6 +3,7 @@ the orders context itself sees them."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,13 +12,19 @@ from itertools import count
 from typing import Any
 
 import pytest
+from django.conf import settings
 
 from apps.orders import services
-from apps.orders.models import Order
+from apps.orders.models import Order, Payment
+from apps.orders.sandbox_processor.delivery import event_body
+from apps.orders.sandbox_processor.models import WebhookEvent
+from apps.orders.sandbox_processor.signatures import SIGNATURE_HEADER, signature_header
 from ecommerce.contracts.carts import carts_service
-from ecommerce.contracts.orders import OrderDTO, OrderStatus
+from ecommerce.contracts.orders import OrderDTO, OrderStatus, WebhookOutcome
 from ecommerce.contracts.products import ProductDTO, ProductInput, products_service
 from ecommerce.contracts.users import AddressDTO, AddressInput, UserDTO, users_service
+from ecommerce.events.models import OutboxEvent
+from tests.sandbox_webhooks import sandbox_webhooks  # noqa: F401 - the fixture, for every orders test
 
 
 @pytest.fixture
@@ -122,3 +129,58 @@ def fail_once(real: Callable[..., Any], error: Exception) -> Callable[..., Any]:
 
     call.calls = calls  # type: ignore[attr-defined]
     return call
+
+
+# --- payments -----------------------------------------------------------------------------------------------------
+GOOD_CARD = "4242424242424242"
+DECLINED_CARD = "4000000000000002"
+
+
+def payment_for(order: Order, *, key: str | None = None) -> Payment:
+    """A payment of ``order`` made as its owner makes one, with the provider in use."""
+    result = services.payment_create(order_id=order.id, user_id=order.user_id, idempotency_key=key or uuid.uuid4().hex,
+                                     request_fingerprint="payment-fingerprint")
+    return Payment.objects.get(pk=result.payment.id)
+
+
+def payment_confirm(payment: Payment, card_number: str = GOOD_CARD) -> WebhookEvent:
+    """The shopper pays on the sandbox's page; returns the webhook event the processor now owes the shop."""
+    services.payment_confirm(payment_id=payment.id, user_id=payment.order.user_id, card_number=card_number)
+    return WebhookEvent.objects.order_by("-created_at").first()
+
+
+def signed(event: WebhookEvent | bytes, *, secrets: list[str] | None = None,
+           timestamp: int | None = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers the processor would post for ``event`` (or any body), as the shop receives them."""
+    body = event if isinstance(event, bytes) else event_body(event)
+    header = signature_header(body, secrets=settings.ECOMMERCE_SANDBOX_WEBHOOK_SECRETS if secrets is None else secrets,
+                              timestamp=timestamp)
+    return body, {SIGNATURE_HEADER.lower(): header}
+
+
+def receive(body: bytes, headers: dict[str, str], provider: str = "sandbox") -> WebhookOutcome:
+    return services.payment_webhook_receive(provider=provider, body=body, headers=headers).outcome
+
+
+def rewritten(event: WebhookEvent, **object_changes: Any) -> bytes:
+    """``event``'s body with fields of its object changed (as a processor that misbehaves would send it)."""
+    payload = json.loads(event_body(event))
+    payload["data"]["object"].update(object_changes)
+    return json.dumps(payload).encode()
+
+
+def outbox_types() -> list[str]:
+    return list(OutboxEvent.objects.order_by("occurred_at", "id").values_list("type", flat=True))
+
+
+@pytest.fixture
+def paid_order(place_order) -> Callable[..., Order]:
+    """A pending order paid through the sandbox: payment, good card, webhook applied."""
+
+    def pay(*, product: ProductDTO | None = None) -> Order:
+        order = place_order(product=product)
+        body, headers = signed(payment_confirm(payment_for(order)))
+        assert receive(body, headers) == WebhookOutcome.APPLIED
+        return Order.objects.get(pk=order.id)
+
+    return pay
