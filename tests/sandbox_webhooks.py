@@ -9,7 +9,6 @@ the worker's task for every event still owed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -48,14 +47,9 @@ class SandboxWebhooks:
         """Run the processor's delivery task for every event still owed; whether each was acknowledged."""
         return [tasks.deliver_webhook.delay(event.id).get() for event in self.owed()]
 
-    @property
-    def answers(self) -> list[int]:
-        """HTTP statuses the shop answered, in order."""
-        return [event.last_status for event in WebhookEvent.objects.order_by("created_at") if event.last_status]
-
 
 @pytest.fixture
-def sandbox_webhooks(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxWebhooks]:
+def sandbox_webhooks(monkeypatch: pytest.MonkeyPatch) -> SandboxWebhooks:
     webhooks = SandboxWebhooks()
     monkeypatch.setattr(delivery, "http_client", lambda: httpx.Client(transport=webhooks.transport))
-    yield webhooks
+    return webhooks

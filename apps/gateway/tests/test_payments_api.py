@@ -21,7 +21,6 @@ from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import AddressInput, users_service
 from ecommerce.events.models import OutboxEvent
 from ecommerce.roles import Role
-from tests.sandbox_webhooks import sandbox_webhooks  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db
 
