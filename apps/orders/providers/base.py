@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import abc
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
-from ecommerce.errors import ConfirmationNotSupported
+from ecommerce.errors import ConfirmationNotSupported, ValidationFailed
+from ecommerce.money import MAX_AMOUNT
+
+T = TypeVar("T")
 
 # The metadata key under which the shop gives each provider payment its own payment id.
 METADATA_PAYMENT_ID = "shop_payment_id"
@@ -89,3 +92,25 @@ def payment_id_from(metadata: Mapping[str, object] | None) -> uuid.UUID | None:
         return uuid.UUID(str(value)) if value else None
     except ValueError:
         return None
+
+
+def readable(parse: Callable[[T], VerifiedEvent], signed_body: T) -> VerifiedEvent:
+    """A signed body comes from the provider, yet a shape this shop does not read (an API version it was not written
+    for, an id or amount beyond what it records) is a 400 like any unreadable request, never a crash."""
+    try:
+        event = parse(signed_body)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
+        raise _unreadable(type(error).__name__) from error
+    if not (isinstance(event.event_id, str) and 0 < len(event.event_id) <= 255
+            and isinstance(event.type, str) and len(event.type) <= 100):
+        raise _unreadable("its id or type")
+    if event.kind != EventKind.OTHER and not (
+            event.amount is not None and 0 <= event.amount <= MAX_AMOUNT and len(event.currency) == 3
+            and len(event.provider_payment_id) <= 255):
+        raise _unreadable("its amount, currency or payment")
+    return event
+
+
+def _unreadable(what: str) -> ValidationFailed:
+    return ValidationFailed("The signed event is not in a shape this shop reads.",
+                            errors={"body": [f"Unreadable event: {what}."]})

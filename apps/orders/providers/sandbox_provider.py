@@ -19,6 +19,7 @@ from apps.orders.providers.base import (
     PaymentProvider,
     VerifiedEvent,
     payment_id_from,
+    readable,
 )
 from apps.orders.sandbox_processor import api as processor
 from apps.orders.sandbox_processor.signatures import SIGNATURE_HEADER, SignatureVerificationError, verify_signature
@@ -71,11 +72,11 @@ class SandboxProvider(PaymentProvider):
                              secrets=settings.ECOMMERCE_SANDBOX_WEBHOOK_SECRETS)
         except SignatureVerificationError as error:
             raise WebhookSignatureInvalid(f"The sandbox signature does not verify: {error}.") from error
-        return _parsed(json.loads(body))
+        return readable(_parsed, body)
 
 
-def _parsed(event: dict[str, Any]) -> VerifiedEvent:
-    """A signed body is the processor's own, so its shape is trusted; only what the shop uses is read."""
+def _parsed(body: bytes) -> VerifiedEvent:
+    event: dict[str, Any] = json.loads(body)
     kind = _KINDS.get(event["type"], EventKind.OTHER)
     obj = event["data"]["object"]
     if kind == EventKind.OTHER:

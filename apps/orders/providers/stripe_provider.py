@@ -26,6 +26,7 @@ from apps.orders.providers.base import (
     PaymentProvider,
     VerifiedEvent,
     payment_id_from,
+    readable,
 )
 from ecommerce.errors import PaymentProviderUnavailable, WebhookSignatureInvalid
 from ecommerce.money import from_minor_units, to_minor_units
@@ -100,7 +101,7 @@ class StripeProvider(PaymentProvider):
                 continue
             except ValueError as error:  # signed, yet not an event this API version understands
                 raise WebhookSignatureInvalid("The signed body is not a Stripe event.") from error
-            return _parsed(event)
+            return readable(_parsed, event.to_dict())
         reason = "no Stripe webhook secret is configured" if not secrets else "no accepted secret signed it"
         raise WebhookSignatureInvalid(f"The Stripe signature does not verify: {reason}, or it is missing or stale.")
 
@@ -110,7 +111,7 @@ def _unavailable(action: str, error: stripe.StripeError) -> PaymentProviderUnava
     return PaymentProviderUnavailable(f"Stripe failed {action}; nothing was charged or refunded twice. Retry later.")
 
 
-def _parsed(event: Any) -> VerifiedEvent:
+def _parsed(event: dict[str, Any]) -> VerifiedEvent:
     kind = _KINDS.get(event["type"], EventKind.OTHER)
     if kind == EventKind.OTHER:
         return VerifiedEvent(event_id=event["id"], type=event["type"], kind=kind)

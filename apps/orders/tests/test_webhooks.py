@@ -21,7 +21,7 @@ from apps.orders.tests.conftest import (
     signed,
 )
 from ecommerce.contracts.orders import WebhookOutcome
-from ecommerce.errors import NotFound, PaymentNotReady, WebhookSignatureInvalid
+from ecommerce.errors import NotFound, PaymentNotReady, ValidationFailed, WebhookSignatureInvalid
 
 OTHER_SECRET = "another-sandbox-secret-that-the-shop-does-not-hold"
 
@@ -189,3 +189,24 @@ def test_only_the_provider_in_use_receives_webhooks(place_order):
         receive(b"{}", {"stripe-signature": "t=1,v1=00"}, provider="stripe")
     with pytest.raises(NotFound):
         receive(b"{}", {}, provider="paypal")
+
+
+@pytest.mark.parametrize("body", [
+    b"not json at all",
+    b'{"id": 42, "type": "payment_intent.succeeded", "data": {"object": {}}}',
+    b'{"id": "evt_sbx_no_data", "type": "payment_intent.succeeded"}',
+    b'{"id": "evt_sbx_huge", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_sbx_x", '
+    b'"amount": 100000000000000, "currency": "usd", "metadata": {}}}}',
+    b'{"id": "evt_sbx_cur", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_sbx_x", '
+    b'"amount": 100, "currency": "dollars", "metadata": {}}}}',
+    b'{"id": "evt_sbx_amt", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_sbx_x", '
+    b'"amount": "lots", "currency": "usd", "metadata": {}}}}',
+], ids=["not json", "numeric id", "no data", "amount too large", "bad currency", "amount not a number"])
+def test_a_signed_event_the_shop_cannot_read_is_a_validation_error_and_changes_nothing(place_order, body):
+    payment = payment_for(place_order())
+    before = snapshot(payment)
+
+    with pytest.raises(ValidationFailed):
+        receive(*signed(body))
+
+    assert snapshot(payment) == before
