@@ -1,6 +1,7 @@
-"""Order admin for order_staff. Everything an order holds (money, lines, address, history) is read-only here:
-its status changes only through the actions below, which run the same service as the API, so the status machine,
-history, outbox events and stock effects apply exactly as they do there."""
+"""Order admin for order_staff. Everything an order holds (money, lines, address, history, payments) is read-only
+here: its status changes only through the actions below, which run the same service as the API, so the status
+machine, history, outbox events and stock effects apply exactly as they do there. Payments and the provider events
+that changed them (refused ones included, with what they claimed) have read-only lists of their own."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from apps.orders import services
-from apps.orders.models import Order, OrderLine, OrderStatusChange
+from apps.orders.models import Order, OrderLine, OrderStatusChange, Payment, ProviderEvent
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.errors import ContractError
 
@@ -45,6 +46,59 @@ class OrderStatusChangeInline(ReadOnlyInline):
     verbose_name_plural = "status history"
 
 
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["created_at", "provider", "status", "amount", "currency", "provider_payment_id", "failure_message",
+              "refund_due", "refund_reason", "provider_refund_id"]
+    show_change_link = True
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ProviderEventInline(ReadOnlyInline):
+    model = ProviderEvent
+    fields = ["received_at", "type", "event_id", "outcome", "detail", "amount", "currency"]
+    verbose_name_plural = "provider events"
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "order", "provider", "status", "amount", "currency", "refund_due", "created_at"]
+    list_filter = ["provider", "status", "refund_due"]
+    search_fields = ["=id", "order__number", "provider_payment_id", "provider_refund_id"]
+    list_select_related = ["order"]
+    ordering = ["-created_at"]
+    date_hierarchy = "created_at"
+    # The client secret lets its holder pay; staff never need it.
+    exclude = ["client_secret"]
+    inlines = [ProviderEventInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Payment._meta.fields if field.name != "client_secret"]
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "provider", "type", "outcome", "payment", "amount", "currency", "detail"]
+    list_filter = ["provider", "outcome", "type"]
+    search_fields = ["event_id", "=payment__id", "payment__order__number"]
+    list_select_related = ["payment"]
+    ordering = ["-received_at"]
+    date_hierarchy = "received_at"
+
+
 def _transition_action(to_status: OrderStatus, description: str):
     @admin.action(description=description, permissions=["change"])
     def action(modeladmin: OrderAdmin, request: HttpRequest, queryset: QuerySet[Order]) -> None:
@@ -74,7 +128,7 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "=user_id", "lines__sku"]
     ordering = ["-created_at"]
     date_hierarchy = "created_at"
-    inlines = [OrderLineInline, OrderStatusChangeInline]
+    inlines = [OrderLineInline, PaymentInline, OrderStatusChangeInline]
     actions = [
         _transition_action(OrderStatus.PAID, "Mark paid (manual payment)"),
         _transition_action(OrderStatus.SHIPPED, "Mark shipped"),

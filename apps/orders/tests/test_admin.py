@@ -1,5 +1,5 @@
 """The order admin as order_staff use it: read-only orders whose status moves only through the actions, which
-apply the status machine (an illegal move is reported and changes nothing)."""
+apply the status machine (an illegal move is reported and changes nothing); read-only payments and provider events."""
 
 from __future__ import annotations
 
@@ -8,8 +8,16 @@ from django.contrib.auth.models import Group
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from apps.orders.models import Order, OrderStatusChange
-from apps.orders.tests.conftest import available
+from apps.orders.models import Order, OrderStatusChange, Payment, ProviderEvent
+from apps.orders.tests.conftest import (
+    DECLINED_CARD,
+    available,
+    payment_confirm,
+    payment_for,
+    receive,
+    rewritten,
+    signed,
+)
 from conftest import DEFAULT_PASSWORD
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.roles import Role
@@ -147,3 +155,49 @@ def test_others_cannot_reach_orders_in_the_admin(client_for, make_user, place_or
     assert listing.status_code in {302, 403}
     assert action.status_code in {302, 403}
     assert Order.objects.get(pk=order.id).status == "pending"
+
+
+# --- payments -----------------------------------------------------------------------------------------------------
+PAYMENTS = "/admin/orders/payment/"
+PROVIDER_EVENTS = "/admin/orders/providerevent/"
+
+
+def test_an_orders_payments_show_read_only_on_its_page_without_the_client_secret(staff_browser, place_order):
+    order = place_order()
+    payment = payment_for(order)
+    receive(*signed(payment_confirm(payment, DECLINED_CARD)))
+
+    page = staff_browser.get(f"{CHANGELIST}{order.id}/change/").content.decode()
+
+    assert payment.provider_payment_id in page
+    assert "Your card was declined." in page
+    assert payment.client_secret not in page
+
+
+def test_payments_have_a_read_only_list_of_their_own(staff_browser, place_order):
+    order = place_order(OrderStatus.PAID)
+    payment = Payment.objects.get(order=order)
+    before = Payment.objects.values().get(pk=payment.pk)
+
+    listing = staff_browser.get(PAYMENTS, {"q": order.number})
+    detail = staff_browser.get(f"{PAYMENTS}{payment.pk}/change/")
+    edit = staff_browser.post(f"{PAYMENTS}{payment.pk}/change/", {"status": "refunded", "amount": "0.00"})
+
+    assert listing.status_code == 200
+    assert str(payment.pk) in listing.content.decode()
+    assert detail.status_code == 200
+    assert "manual" in detail.content.decode()
+    assert edit.status_code == 403
+    assert staff_browser.get(f"{PAYMENTS}add/").status_code == 403
+    assert staff_browser.post(f"{PAYMENTS}{payment.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert Payment.objects.values().get(pk=payment.pk) == before
+
+
+def test_refused_provider_events_are_kept_for_staff(staff_browser, place_order):
+    payment = payment_for(place_order())
+    receive(*signed(rewritten(payment_confirm(payment), amount=1)))
+
+    listing = staff_browser.get(PROVIDER_EVENTS, {"outcome__exact": "rejected"}).content.decode()
+
+    assert ProviderEvent.objects.get().outcome == "rejected"
+    assert "The event says 0.01 USD; the payment is 25.00 USD." in listing
