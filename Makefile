@@ -23,7 +23,9 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo --products $(DEMO_PRODUCTS)
 
+# The sandbox payment processor posts its webhooks to this server (runserver is threaded, so it answers itself).
 run: seed
+	ECOMMERCE_SANDBOX_WEBHOOK_URL=$${ECOMMERCE_SANDBOX_WEBHOOK_URL:-http://$(HOST):$(PORT)/api/v1/payments/webhooks/sandbox} \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 # Variables that describe one process's place in a deployment; never inherited from the caller's environment.
 _PER_PROCESS = ("DATABASE_URL", "ECOMMERCE_DEPLOYMENT_MODE", "ECOMMERCE_SERVICE_ROLE", "ECOMMERCE_SERVICE_URLS",
-                "ECOMMERCE_RPC_LOOPBACK", "ECOMMERCE_TEST_RPC_LOOPBACK", "DJANGO_SETTINGS_MODULE")
+                "ECOMMERCE_RPC_LOOPBACK", "ECOMMERCE_TEST_RPC_LOOPBACK", "DJANGO_SETTINGS_MODULE",
+                "ECOMMERCE_SANDBOX_WEBHOOK_URL")
+SANDBOX_WEBHOOK_PATH = "/api/v1/payments/webhooks/sandbox"
 
 
 def venv_bin(name: str) -> str:
@@ -76,20 +78,25 @@ def database_exists(admin_url: str, name: str) -> bool:
 def new_secrets() -> dict[str, str]:
     """Secrets of their own for one local deployment. Every process it starts runs with DEBUG off, and such a
     process refuses any secret written in this repository (config/settings/safety.py)."""
-    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "INTERNAL_AUTH_TOKEN": secrets.token_urlsafe(48)}
+    return {"DJANGO_SECRET_KEY": secrets.token_urlsafe(64), "INTERNAL_AUTH_TOKEN": secrets.token_urlsafe(48),
+            "ECOMMERCE_SANDBOX_WEBHOOK_SECRETS": secrets.token_urlsafe(32)}
 
 
 def stored_secrets(path: Path) -> dict[str, str]:
     """``new_secrets()`` kept in ``path`` (readable by its owner only), so that processes started one by one (from
-    the Procfile, or after a restart) agree with each other and with the sessions and tokens issued before."""
-    if path.exists():
-        return json.loads(path.read_text())
+    the Procfile, or after a restart) agree with each other and with the sessions and tokens issued before. A secret
+    the file does not hold yet (one added since it was written) is generated and added to it."""
+    stored = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: value for name, value in new_secrets().items() if name not in stored}
+    if not missing:
+        return stored
     path.parent.mkdir(parents=True, exist_ok=True)
-    generated = new_secrets()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as file:
-        json.dump(generated, file)
-    return generated
+        json.dump({**stored, **missing}, file)
+    temporary.replace(path)
+    return {**stored, **missing}
 
 
 class ProcessFailed(RuntimeError):
@@ -178,6 +185,8 @@ class Deployment:
             "DJANGO_DEBUG": "0",
             **self.secrets,
             "PYTHONUNBUFFERED": "1",
+            # The sandbox processor (in the orders role) posts its webhooks to the deployment's public address.
+            "ECOMMERCE_SANDBOX_WEBHOOK_URL": f"{self.url()}{SANDBOX_WEBHOOK_PATH}",
         })
         env.update(self.env)
         if self.is_split:

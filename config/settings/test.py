@@ -24,8 +24,10 @@ SECRET_KEY = secrets.token_urlsafe(64)
 SIMPLE_JWT = {**SIMPLE_JWT, "SIGNING_KEY": SECRET_KEY}
 INTERNAL_AUTH_TOKEN = secrets.token_urlsafe(48)
 ECOMMERCE_SANDBOX_WEBHOOK_SECRETS = [secrets.token_urlsafe(32)]
-# Where the sandbox processor posts; tests route it into the app in-process (apps/orders/tests/payments.py).
-ECOMMERCE_SANDBOX_WEBHOOK_URL = "http://testserver/api/v1/payments/webhooks/sandbox"
+# Tests hand the sandbox's webhooks to the app in process (tests/sandbox_webhooks.py) and run its delivery task
+# themselves; an attempt that escapes them meets a closed local port, never the network.
+ECOMMERCE_SANDBOX_WEBHOOK_URL = "http://127.0.0.1:9/api/v1/payments/webhooks/sandbox"
+ECOMMERCE_SANDBOX_DELIVER_IN_BACKGROUND = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -8,22 +8,25 @@ picks up an event whose first attempt never happened (the worker died, or no bro
 depends only on the event's row, never on a message. The shop acknowledges an event at most once in effect, so a
 delivery repeated by a race between a retry and a slow first attempt is harmless.
 
-Without a broker (``make run``) the first attempt runs in the process that made the change, right after it commits:
-an HTTP post to the shop's own webhook endpoint, which a threaded development server (or gunicorn with threads)
-answers while the confirming request waits.
+Without a broker (``make run``, the end-to-end servers) there is no worker to play the processor's servers: the first
+attempt runs on a short-lived background thread of the process that took the card, once the change committed. It
+posts to the shop's own webhook endpoint like any attempt, and, as with a real processor, the shopper's request never
+waits for it (in a split deployment that request is itself a call the gateway times out). Later attempts are the
+sweep's, wherever beat (or a scheduler standing in for it) runs.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -60,7 +63,20 @@ def event_announce(event_type: str, data_object: dict[str, Any]) -> WebhookEvent
 def _first_attempt(event_id: str) -> None:
     from apps.orders.sandbox_processor.tasks import deliver_webhook
 
-    deliver_webhook.delay(event_id)
+    if settings.CELERY_TASK_ALWAYS_EAGER and settings.ECOMMERCE_SANDBOX_DELIVER_IN_BACKGROUND:
+        threading.Thread(target=_attempt_in_background, args=(event_id,), name=f"sandbox-webhook-{event_id}",
+                         daemon=True).start()
+    else:
+        deliver_webhook.delay(event_id)
+
+
+def _attempt_in_background(event_id: str) -> None:
+    try:
+        webhook_deliver(event_id)
+    except Exception:
+        logger.exception("sandbox webhook %s: first attempt failed; the sweep retries it", event_id)
+    finally:
+        connections.close_all()  # this thread's own connections
 
 
 def http_client() -> httpx.Client:

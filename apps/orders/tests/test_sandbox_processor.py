@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import threading
 import time
 from datetime import timedelta
 
@@ -237,3 +238,20 @@ def test_the_first_attempt_runs_once_the_change_committed_and_a_failure_there_br
     assert (event.attempts, event.delivered_at) == (1, None)
     assert "ConnectError" in event.last_error
     assert Intent.objects.get().status == "succeeded"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_broker_the_first_attempt_runs_in_the_background_once_committed(postgres_only, shop, settings):
+    # given no broker: the processor's servers are played by a thread of this process
+    settings.ECOMMERCE_SANDBOX_DELIVER_IN_BACKGROUND = True
+    scripted = shop(200)
+
+    # when a card is taken (the change commits)
+    processor.intent_confirm(intent_id=an_intent().id, card_number="4242424242424242")
+
+    # then the webhook is posted by a background thread, not by the confirming call
+    background = [t for t in threading.enumerate() if t.name.startswith("sandbox-webhook-")]
+    for thread in background:
+        thread.join(timeout=30)
+    assert len(scripted.requests) == 1
+    assert WebhookEvent.objects.get().delivered_at is not None
