@@ -42,7 +42,7 @@ def payment_webhook_receive(*, provider: str, body: bytes, headers: Mapping[str,
     """``headers`` with lower-case names. Raises NotFound (provider), WebhookSignatureInvalid, PaymentNotReady."""
     event = provider_receiving_webhooks(provider).webhook_verify(body=body, headers=headers)
     with transaction.atomic():
-        payment = _payment_locked(provider, event)
+        payment = _payment_of(provider, event)
         if payment is None:
             outcome = _recorded_once(provider, event, WebhookOutcome.IGNORED, "not about a payment of this shop")
             return WebhookReceipt(event_id=event.event_id, outcome=outcome)
@@ -59,7 +59,7 @@ def payment_webhook_receive(*, provider: str, body: bytes, headers: Mapping[str,
     return WebhookReceipt(event_id=event.event_id, outcome=record.outcome)
 
 
-def _payment_locked(provider: str, event: VerifiedEvent) -> Payment | None:
+def _payment_of(provider: str, event: VerifiedEvent) -> Payment | None:
     """The payment the event is about, or None when it is about nothing of this shop (another integration's
     payment on the same provider account, or a type the shop ignores). Raises PaymentNotReady for a payment whose
     creation has not committed yet."""

@@ -25,6 +25,10 @@ from apps.orders.tests.conftest import available, outbox_types, payment_confirm,
 from ecommerce.contracts.orders import OrderStatus, WebhookOutcome
 from ecommerce.errors import InvalidTransition
 
+# Real commits, threads with their own connections. serialized_rollback: the flush after the test must not re-create
+# content types behind the back of later serialized-rollback tests; the migrated groups come back for the next.
+REAL_COMMITS = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
 
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
     """Every call started at the same moment in its own thread (own database connection); what each returned or
@@ -90,7 +94,7 @@ def test_a_webhook_arriving_before_the_shop_recorded_its_payment_is_refused_and_
 
 # --- the shopper's confirmation racing the webhook, and concurrent deliveries ------------------------------------
 
-@pytest.mark.django_db(transaction=True)
+@REAL_COMMITS
 def test_two_confirmations_at_once_capture_once(postgres_only, place_order):
     payment = payment_for(place_order())
     confirm = lambda: services.payment_confirm(payment_id=payment.id, user_id=payment.order.user_id,  # noqa: E731
@@ -103,7 +107,7 @@ def test_two_confirmations_at_once_capture_once(postgres_only, place_order):
     assert list(WebhookEvent.objects.values_list("type", flat=True)) == ["payment_intent.succeeded"]
 
 
-@pytest.mark.django_db(transaction=True)
+@REAL_COMMITS
 def test_one_event_delivered_several_times_at_once_takes_effect_once(postgres_only, place_order):
     # given a confirmed payment whose webhook the processor (or a retry racing the first attempt) sends four times
     order = place_order()
@@ -120,7 +124,7 @@ def test_one_event_delivered_several_times_at_once_takes_effect_once(postgres_on
     assert Counter(outbox_types())["payment.succeeded"] == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@REAL_COMMITS
 def test_a_success_and_the_orders_expiry_at_once_never_leave_a_paid_order_canceled(postgres_only, place_order,
                                                                                   settings):
     # given an order past its time whose payment succeeds just as the expiry runs
