@@ -24,7 +24,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
-from ecommerce.deployment import SPLIT
+from ecommerce.deployment import SERVICE_OWNERS, SPLIT
 
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-change-me"
 DEVELOPMENT_INTERNAL_TOKEN = "insecure-internal-token-change-me"
@@ -56,7 +56,9 @@ def signs_internal_calls(values: Mapping[str, Any]) -> bool:
 
 
 def handles_payments(values: Mapping[str, Any]) -> bool:
-    return values["ECOMMERCE_DEPLOYMENT_MODE"] == "monolith" or values["ECOMMERCE_SERVICE_ROLE"] == "orders"
+    """Payments belong to the orders service: the monolith, or the role that owns it."""
+    return (values["ECOMMERCE_DEPLOYMENT_MODE"] != SPLIT
+            or values["ECOMMERCE_SERVICE_ROLE"] == SERVICE_OWNERS["orders"])
 
 
 def _payment_complaints(values: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str, int]]]:
