@@ -47,8 +47,9 @@ class CeleryWorker:
         self.env.update({
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DJANGO_DEBUG": "0",
-            # With DEBUG off a process refuses development secrets; a worker of a test needs a throwaway one.
+            # With DEBUG off a process refuses development secrets; a worker of a test needs throwaway ones.
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+            "ECOMMERCE_SANDBOX_WEBHOOK_SECRETS": secrets.token_urlsafe(32),
             "DATABASE_URL": test_database_url(),
             "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker_url,

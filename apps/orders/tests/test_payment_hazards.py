@@ -25,9 +25,11 @@ from apps.orders.tests.conftest import available, outbox_types, payment_confirm,
 from ecommerce.contracts.orders import OrderStatus, WebhookOutcome
 from ecommerce.errors import InvalidTransition
 
+
 # Real commits, threads with their own connections. serialized_rollback: the flush after the test must not re-create
 # content types behind the back of later serialized-rollback tests; the migrated groups come back for the next.
-REAL_COMMITS = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def real_commits(test):
+    return pytest.mark.postgres(pytest.mark.django_db(transaction=True, serialized_rollback=True)(test))
 
 
 def at_once(calls: list[Callable[[], Any]]) -> list[Any]:
@@ -94,8 +96,8 @@ def test_a_webhook_arriving_before_the_shop_recorded_its_payment_is_refused_and_
 
 # --- the shopper's confirmation racing the webhook, and concurrent deliveries ------------------------------------
 
-@REAL_COMMITS
-def test_two_confirmations_at_once_capture_once(postgres_only, place_order):
+@real_commits
+def test_two_confirmations_at_once_capture_once(place_order):
     payment = payment_for(place_order())
     confirm = lambda: services.payment_confirm(payment_id=payment.id, user_id=payment.order.user_id,  # noqa: E731
                                                card_number="4242424242424242")
@@ -107,8 +109,8 @@ def test_two_confirmations_at_once_capture_once(postgres_only, place_order):
     assert list(WebhookEvent.objects.values_list("type", flat=True)) == ["payment_intent.succeeded"]
 
 
-@REAL_COMMITS
-def test_one_event_delivered_several_times_at_once_takes_effect_once(postgres_only, place_order):
+@real_commits
+def test_one_event_delivered_several_times_at_once_takes_effect_once(place_order):
     # given a confirmed payment whose webhook the processor (or a retry racing the first attempt) sends four times
     order = place_order()
     payment = payment_for(order)
@@ -124,8 +126,8 @@ def test_one_event_delivered_several_times_at_once_takes_effect_once(postgres_on
     assert Counter(outbox_types())["payment.succeeded"] == 1
 
 
-@REAL_COMMITS
-def test_a_success_and_the_orders_expiry_at_once_never_leave_a_paid_order_canceled(postgres_only, place_order,
+@real_commits
+def test_a_success_and_the_orders_expiry_at_once_never_leave_a_paid_order_canceled(place_order,
                                                                                   settings):
     # given an order past its time whose payment succeeds just as the expiry runs
     settings.ECOMMERCE_PAYMENT_WINDOW_MINUTES = 0

@@ -27,7 +27,8 @@ pytestmark = pytest.mark.django_db
 
 # Real commits, threads with their own connections. serialized_rollback: the flush after the test must not re-create
 # content types behind the back of later serialized-rollback tests; the migrated groups come back for the next.
-REAL_COMMITS = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def real_commits(test):
+    return pytest.mark.postgres(pytest.mark.django_db(transaction=True, serialized_rollback=True)(test))
 
 SECRET = "sandbox-test-secret-0123456789abcdef"
 
@@ -244,8 +245,8 @@ def test_the_first_attempt_runs_once_the_change_committed_and_a_failure_there_br
     assert Intent.objects.get().status == "succeeded"
 
 
-@REAL_COMMITS
-def test_without_a_broker_the_first_attempt_runs_in_the_background_once_committed(postgres_only, shop, settings):
+@real_commits
+def test_without_a_broker_the_first_attempt_runs_in_the_background_once_committed(shop, settings):
     # given no broker: the processor's servers are played by a thread of this process
     settings.ECOMMERCE_SANDBOX_DELIVER_IN_BACKGROUND = True
     scripted = shop(200)
