@@ -5,8 +5,6 @@ written."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -74,4 +72,9 @@ def access_end(user_id: int, *, refresh_tokens: bool) -> None:
     if refresh_tokens:
         tokens.blacklist_all_for_user(user_id)
     access_tokens_revoke(user_id=user_id)
-    transaction.on_commit(partial(access_tokens_revoke, user_id=user_id), robust=True)
+
+    # A named function, not a partial: a robust callback that fails is logged by its __qualname__.
+    def revoke_again() -> None:
+        access_tokens_revoke(user_id=user_id)
+
+    transaction.on_commit(revoke_again, robust=True)
