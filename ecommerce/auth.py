@@ -1,7 +1,9 @@
 """Gateway authentication: an access token is verified by signature and expiry, and against the user's revocation
 mark in the shared cache (one cache read, no database or network call: ``ecommerce/token_revocation.py``), and yields
-a ``Principal`` carrying the user's id and role. Only the users context reads the user tables; a token stops working
-within seconds of its user being deactivated, deleted, given another role or a new password."""
+a ``Principal`` carrying the user's id, role and whether their e-mail address is verified. Only the users context
+reads the user tables; a token stops working within seconds of its user being deactivated, deleted, given another
+role or a new password, or of a change to whether their address is verified (the client's refresh then brings a
+token saying so)."""
 
 from __future__ import annotations
 
@@ -16,11 +18,14 @@ from rest_framework_simplejwt.tokens import Token
 from ecommerce.roles import STAFF_ROLES, Role
 from ecommerce.token_revocation import ISSUED_AT_MS_CLAIM, access_token_revoked
 
+EMAIL_VERIFIED_CLAIM = "email_verified"
+
 
 @dataclass(frozen=True)
 class Principal:
     id: int
     role: Role
+    email_verified: bool = False
 
     is_authenticated = True
     is_anonymous = False
@@ -43,7 +48,9 @@ class Principal:
 class StatelessJWTAuthentication(JWTAuthentication):
     def get_user(self, validated_token: Token) -> Principal:
         try:
-            principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]))
+            principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]),
+                                  # A token issued before the claim existed names no verified address.
+                                  email_verified=validated_token.get(EMAIL_VERIFIED_CLAIM) is True)
             issued_at_ms = int(validated_token.get(ISSUED_AT_MS_CLAIM) or int(validated_token["iat"]) * 1000)
         except (KeyError, ValueError, TypeError) as error:
             raise InvalidToken("Token carries no valid user.") from error

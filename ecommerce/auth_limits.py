@@ -1,5 +1,5 @@
-"""Limits on sign-in attempts and on password-reset e-mails, shared by every process through the default cache
-(Redis in any real deployment), for the API's login and every Django admin alike.
+"""Limits on sign-in attempts, registrations, and password-reset and verification e-mails, shared by every process
+through the default cache (Redis in any real deployment), for the API's login and every Django admin alike.
 
 Rules guarded here:
 
@@ -11,6 +11,9 @@ Rules guarded here:
   in from their own device until the ceiling, which only a distributed attack reaches.
 - A successful password reset starts the account's counters afresh, so the owner is never locked out for long.
 - Reset e-mails are limited per client and per account; the caller's answer is the same either way.
+- Every registration attempt is counted per client, before any work: an answer saying an address is taken tells
+  which addresses have accounts, and each account created sends a verification e-mail to whatever address was given.
+- Verification e-mails asked for again are limited per account and per client; the signed-in caller is told to wait.
 
 Counters are fixed windows named after their start, so they expire by themselves. A refused attempt gives back the
 slots it took, so being refused never fills a wider counter (a client over its pair limit does not eat into the
@@ -165,3 +168,20 @@ def password_reset_mail_allowed(*, email: str, client: str) -> bool:
         Limit(f"reset:account:{_digest(email)}", settings.ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT),
     ])
     return wait is None
+
+
+# --- registrations and verification e-mails -----------------------------------------------------------------------
+def registration_wait(*, client: str) -> int | None:
+    """Counts a registration attempt from this client: None when it may go ahead, else the seconds to wait."""
+    _, wait = take_slots([Limit(f"register:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_REGISTER_IP)])
+    return wait
+
+
+def verification_mail_wait(*, user_id: int, client: str) -> int | None:
+    """Counts a request for another verification e-mail, per client then per account: None when one may be sent,
+    else the seconds to wait."""
+    _, wait = take_slots([
+        Limit(f"verify-mail:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_VERIFY_EMAIL_IP),
+        Limit(f"verify-mail:account:{int(user_id)}", settings.ECOMMERCE_THROTTLE_VERIFY_EMAIL_ACCOUNT),
+    ])
+    return wait

@@ -68,6 +68,13 @@ class PermissionDenied(ContractError):
     title = "Permission denied"
 
 
+class EmailNotVerified(PermissionDenied):
+    """The shop requires a verified e-mail address for this (``ECOMMERCE_REQUIRE_VERIFIED_EMAIL``)."""
+
+    code = "email_not_verified"
+    title = "E-mail address not verified"
+
+
 class NotFound(ContractError):
     code = "not_found"
     status = 404

@@ -17,7 +17,8 @@ from ecommerce.roles import Role
 pytestmark = pytest.mark.django_db
 
 ANONYMOUS = [("post", "/api/v1/auth/login"), ("post", "/api/v1/auth/register"), ("post", "/api/v1/auth/refresh"),
-             ("post", "/api/v1/auth/password/reset"), ("post", "/api/v1/auth/password/reset/confirm")]
+             ("post", "/api/v1/auth/password/reset"), ("post", "/api/v1/auth/password/reset/confirm"),
+             ("post", "/api/v1/auth/verify-email")]
 SIGNED_IN = [(Role.CUSTOMER, "post", "/api/v1/cart/items"), (Role.CUSTOMER, "patch", "/api/v1/users/me"),
              (Role.CUSTOMER, "post", "/api/v1/users/me/addresses"), (Role.CATALOG_STAFF, "post", "/api/v1/products"),
              (Role.CATALOG_STAFF, "post", "/api/v1/categories"), (Role.ADMIN, "patch", "/api/v1/users/1")]

@@ -2,7 +2,9 @@
 is derived from the role, so the forms edit the role and never the groups.
 
 The admin keeps the rules the API keeps (``apps/users/services``): the last active admin cannot be demoted,
-deactivated or deleted, and a role change, a deactivation, a deletion or a new password ends the user's tokens."""
+deactivated or deleted, and a role change, a deactivation, a deletion or a new password ends the user's tokens.
+Whether the address is verified is shown, never edited: only its owner, by the mailed link, proves it. A new address
+is unverified again, and ends the user's access tokens, which claim the old status."""
 
 from __future__ import annotations
 
@@ -65,15 +67,15 @@ class UserAdmin(DjangoUserAdmin):
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     change_password_form = TokenEndingPasswordChangeForm
-    list_display = ("email", "name", "role", "is_active", "date_joined")
-    list_filter = ("role", "is_active")
+    list_display = ("email", "name", "role", "is_active", "email_verified", "date_joined")
+    list_filter = ("role", "is_active", "email_verified")
     search_fields = ("email", "name")
     ordering = ("id",)
-    readonly_fields = ("is_staff", "is_superuser", "groups_from_role", "last_login", "date_joined")
+    readonly_fields = ("email_verified", "is_staff", "is_superuser", "groups_from_role", "last_login", "date_joined")
     filter_horizontal = ()
     inlines = (AddressInline,)
     fieldsets = (
-        (None, {"fields": ("email", "password")}),
+        (None, {"fields": ("email", "email_verified", "password")}),
         ("Profile", {"fields": ("name",)}),
         ("Access", {"fields": ("role", "is_active", "is_staff", "is_superuser", "groups_from_role")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
@@ -86,8 +88,10 @@ class UserAdmin(DjangoUserAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool) -> None:
+        if change and "email" in form.changed_data:
+            obj.email_verified = False
         super().save_model(request, obj, form, change)
-        if change and {"role", "is_active"} & set(form.changed_data):
+        if change and {"role", "is_active", "email"} & set(form.changed_data):
             common.access_end(obj.pk, refresh_tokens="is_active" in form.changed_data and not obj.is_active)
 
     def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:

@@ -6,6 +6,7 @@ nowhere else, so every path (services, the admin, ``createsuperuser``) keeps the
 
 from __future__ import annotations
 
+import uuid
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, PermissionsMixin
@@ -46,6 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(max_length=32, choices=[(r.value, r.value) for r in Role], default=Role.CUSTOMER)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, editable=False, help_text="Derived from the role.")
+    email_verified = models.BooleanField(
+        default=False, editable=False, help_text="The owner opened the link mailed to this address (or a reset link).")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -87,6 +90,40 @@ class User(AbstractBaseUser, PermissionsMixin):
         self.groups.remove(*other_role_groups)
         self.groups.add(role_group)
         self._saved_role = self.role
+
+
+class RefreshTokenFamily(models.Model):
+    """Every refresh token descended from one sign-in: the login's token and each token that replaced another by
+    rotation. Only the newest, ``current_jti``, may be exchanged; the rules are in ``apps/users/services/sessions.py``.
+    A token names its family in a signed claim, so the family is found without parsing or storing token strings."""
+
+    class EndReason(models.TextChoices):
+        LOGOUT = "logout", "signed out"
+        REUSE = "reuse", "a replaced refresh token was used again"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="token_families")
+    current_jti = models.CharField(max_length=255)
+    previous_jti = models.CharField(max_length=255, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(help_text="When the current token expires; every older one has expired by then.")
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=16, choices=EndReason.choices, blank=True)
+    owner_alerted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "refresh token families"
+        indexes = [
+            models.Index(fields=["expires_at"], name="users_family_expires_idx"),
+            # The sweep that mails owners whose alert task never ran reads only these few rows.
+            models.Index(fields=["ended_at"], name="users_family_unalerted_idx",
+                         condition=models.Q(end_reason="reuse", owner_alerted_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"sign-in {self.pk} of user {self.user_id}"
 
 
 class Address(models.Model):

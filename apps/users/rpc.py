@@ -20,7 +20,7 @@ from ecommerce.contracts.users import (
 
 def user_dto(user: User) -> UserDTO:
     return UserDTO(id=user.pk, email=user.email, name=user.name, role=user.role, is_active=user.is_active,
-                   is_staff=user.is_staff, date_joined=user.date_joined)
+                   is_staff=user.is_staff, email_verified=user.email_verified, date_joined=user.date_joined)
 
 
 def address_dto(address: Address) -> AddressDTO:
@@ -56,6 +56,12 @@ class LocalUsersService(UsersService):
 
     def password_set(self, *, user_id: int, new_password: str) -> None:
         services.password_set(user_id=user_id, new_password=new_password)
+
+    def email_verification_confirm(self, *, token: str) -> None:
+        services.email_verification_confirm(token=token)
+
+    def email_verification_resend(self, *, user_id: int) -> bool:
+        return services.email_verification_resend(user_id=user_id)
 
     # --- users ---
     def user_get(self, *, user_id: int) -> UserDTO:

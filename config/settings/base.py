@@ -62,6 +62,11 @@ ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = env.str("ECOMMERCE_THROTTLE_LOGIN_FA
 # Password-reset e-mails: per client and per account (over either, the request is answered as usual, nothing sent).
 ECOMMERCE_THROTTLE_PASSWORD_RESET_IP = env.str("ECOMMERCE_THROTTLE_PASSWORD_RESET_IP", default="20/hour")
 ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT = env.str("ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT", default="3/hour")
+# Registrations per client, every attempt counted (a form that answers "taken" tells which addresses have accounts).
+ECOMMERCE_THROTTLE_REGISTER_IP = env.str("ECOMMERCE_THROTTLE_REGISTER_IP", default="20/hour")
+# Verification e-mails asked for again: per account and per client (over either: 429).
+ECOMMERCE_THROTTLE_VERIFY_EMAIL_ACCOUNT = env.str("ECOMMERCE_THROTTLE_VERIFY_EMAIL_ACCOUNT", default="5/hour")
+ECOMMERCE_THROTTLE_VERIFY_EMAIL_IP = env.str("ECOMMERCE_THROTTLE_VERIFY_EMAIL_IP", default="20/hour")
 ECOMMERCE_IDEMPOTENCY_TTL_SECONDS = env.int("ECOMMERCE_IDEMPOTENCY_TTL_SECONDS", default=24 * 3600)
 # Pagination links start with this (e.g. https://shop.example.com) when it is set, else they are relative: they are
 # never built from the request's Host header, which a client chooses.
@@ -71,6 +76,16 @@ ECOMMERCE_METRICS_TOKEN = env.str("ECOMMERCE_METRICS_TOKEN", default="")
 ECOMMERCE_FRONTEND_PASSWORD_RESET_URL = env.str(
     "ECOMMERCE_FRONTEND_PASSWORD_RESET_URL", default="http://localhost:3000/password-reset/{uid}/{token}"
 )
+ECOMMERCE_FRONTEND_VERIFY_EMAIL_URL = env.str(
+    "ECOMMERCE_FRONTEND_VERIFY_EMAIL_URL", default="http://localhost:3000/verify-email/{token}"
+)
+# How long the link of a verification e-mail works.
+ECOMMERCE_EMAIL_VERIFICATION_TTL_HOURS = env.int("ECOMMERCE_EMAIL_VERIFICATION_TTL_HOURS", default=48)
+# Whether an account must have verified its e-mail address to check out (off: today's clients keep working).
+ECOMMERCE_REQUIRE_VERIFIED_EMAIL = env.bool("ECOMMERCE_REQUIRE_VERIFIED_EMAIL", default=False)
+# A refresh token presented again within this many seconds of its rotation is a client racing itself (two tabs),
+# answered 401 without ending its family; any later reuse ends the family (apps/users/services/sessions.py).
+ECOMMERCE_REFRESH_REUSE_GRACE_SECONDS = env.int("ECOMMERCE_REFRESH_REUSE_GRACE_SECONDS", default=2)
 
 # --- Payments ---------------------------------------------------------------------------------------------------
 # The provider new payments are made with, and the only one whose webhooks are accepted: sandbox or stripe.
@@ -264,6 +279,8 @@ CELERY_BEAT_SCHEDULE = {
     "users-stock-low-digest": {
         "task": "apps.users.tasks.send_stock_low_digest", "schedule": ECOMMERCE_STOCK_DIGEST_MINUTES * 60.0,
     },
+    "users-alert-token-reuse": {"task": "apps.users.tasks.send_due_token_reuse_alerts", "schedule": 60.0},
+    "users-purge-token-families": {"task": "apps.users.tasks.purge_expired_token_families", "schedule": 3600.0},
     "events-relay-outbox": {"task": "ecommerce.events.tasks.relay_outbox", "schedule": 5.0},
     "events-purge-old": {"task": "ecommerce.events.tasks.purge_old_events", "schedule": 86400.0},
 }

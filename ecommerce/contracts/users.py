@@ -17,6 +17,8 @@ class UserDTO(DTO):
     role: Role
     is_active: bool
     is_staff: bool
+    # Defaulted so that a gateway already updated still reads the answers of a users role that is not yet.
+    email_verified: bool = False
     date_joined: datetime
 
 
@@ -114,6 +116,17 @@ class UsersService(Service):
     def password_set(self, *, user_id: int, new_password: str) -> None:
         """An operator sets a user's password without the old one (demo data, support): never exposed to the public
         API. The password validators apply and every token of the user ends."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def email_verification_confirm(self, *, token: str) -> None:
+        """Marks the address of the link's account verified. A bad, altered or expired link, or one whose account is
+        gone or changed address: ``ValidationFailed`` on ``token``. Verifying twice changes nothing."""
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def email_verification_resend(self, *, user_id: int) -> bool:
+        """Queues another verification e-mail; False when the address is already verified (nothing is sent)."""
 
     # --- users ---
     @rpc_method(idempotent=True)

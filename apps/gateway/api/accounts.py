@@ -1,7 +1,7 @@
-"""Accounts API: registration, JWT login/refresh/logout, passwords, the caller's profile and addresses, and user
-administration. Each view validates input, calls one users-contract method and shapes the answer. A login attempt
-takes its slot in the shared sign-in limits before the credentials are checked, and a reset e-mail is sent only
-within its limits (``ecommerce/auth_limits.py``)."""
+"""Accounts API: registration, e-mail verification, JWT login/refresh/logout, passwords, the caller's profile and
+addresses, and user administration. Each view validates input, calls one users-contract method and shapes the
+answer. A login or registration attempt takes its slot in the shared limits before any work is done, and a reset or
+verification e-mail is sent only within its limits (``ecommerce/auth_limits.py``)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,16 @@ from apps.gateway.api.accounts_serializers import (
     TokenPairOutputSerializer,
     UserOutputSerializer,
     UserSearchQuerySerializer,
+    VerifyEmailInputSerializer,
 )
 from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
-from ecommerce.auth_limits import LoginAttempt, password_reset_mail_allowed
+from ecommerce.auth_limits import (
+    LoginAttempt,
+    password_reset_mail_allowed,
+    registration_wait,
+    verification_mail_wait,
+)
 from ecommerce.contracts.users import AddressChanges, AddressInput, UserChanges, users_service
 from ecommerce.errors import NotFound
 from ecommerce.permissions import IsAdmin, IsAuthenticatedPrincipal
@@ -73,11 +79,50 @@ class CallerEndpoint(APIView):
 class RegisterView(PublicEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Create a customer account", request=RegisterInputSerializer,
-                   responses={201: UserOutputSerializer})
+                   responses={201: UserOutputSerializer},
+                   description="The new account is mailed a link to verify its address (see `/auth/verify-email`). "
+                               "Every attempt from one client with a well-formed body is counted, whatever its "
+                               "outcome: past the limit, 429 with `Retry-After`.")
     def post(self, request: Request) -> Response:
         data = validated(RegisterInputSerializer, request.data)
+        wait = registration_wait(client=client_ip(request))
+        if wait is not None:
+            raise Throttled(wait=wait, detail="Too many registrations from this client; try again later.")
         user = users_service.user_register(email=data["email"], password=data["password"], name=data["name"])
         return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class VerifyEmailView(PublicEndpoint):
+
+    @extend_schema(tags=ACCOUNTS, summary="Verify the e-mail address with the mailed link",
+                   request=VerifyEmailInputSerializer, responses={204: None},
+                   description="A link that is malformed, altered, expired, or whose account is gone or has "
+                               "changed its address answers 400 `validation_error` with `errors.token` saying which "
+                               "(an expired link: ask for a new one). Verifying twice is harmless. The account's "
+                               "older access tokens stop working (401): the client's next refresh brings one that "
+                               "carries `email_verified`.")
+    def post(self, request: Request) -> Response:
+        data = validated(VerifyEmailInputSerializer, request.data)
+        users_service.email_verification_confirm(token=data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class VerifyEmailResendView(CallerEndpoint):
+
+    @extend_schema(tags=ACCOUNTS, summary="Mail the caller a new verification link", request=None,
+                   responses={202: DetailOutputSerializer},
+                   description="202 once the e-mail is queued; an address already verified gets none (still 202, "
+                               "the `detail` says so). Limited per account and per client: past either, 429 with "
+                               "`Retry-After`.")
+    def post(self, request: Request) -> Response:
+        wait = verification_mail_wait(user_id=request.user.id, client=client_ip(request))
+        if wait is not None:
+            raise Throttled(wait=wait, detail="Too many verification e-mails asked for; try again later.")
+        if users_service.email_verification_resend(user_id=request.user.id):
+            detail = "A new verification link has been sent to your e-mail address."
+        else:
+            detail = "Your e-mail address is already verified."
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
 class LoginView(PublicEndpoint):
@@ -106,7 +151,12 @@ class RefreshView(PublicEndpoint):
     @extend_schema(tags=ACCOUNTS, summary="Rotate a refresh token", request=RefreshInputSerializer,
                    responses={200: TokenPairOutputSerializer},
                    description="The refresh token given is blacklisted; a used, blacklisted or expired one answers "
-                               "401 `invalid_token`. The new access token carries the user's current role.")
+                               "401 `invalid_token`. The new access token carries the user's current role and "
+                               "`email_verified`. Every token descended from one login is a family: a token that "
+                               "was already replaced, used again (after a grace of "
+                               "`ECOMMERCE_REFRESH_REUSE_GRACE_SECONDS` for a client racing itself), ends the whole "
+                               "family, revokes the user's access tokens (other sign-ins refresh as usual) and "
+                               "e-mails the owner.")
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
         pair = users_service.auth_refresh(refresh=data["refresh"])
@@ -116,7 +166,9 @@ class RefreshView(PublicEndpoint):
 class LogoutView(CallerEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Kill a refresh token", request=RefreshInputSerializer, responses={204: None},
-                   description="A refresh token that is invalid or not the caller's answers 401 `invalid_token`.")
+                   description="Every refresh token of its family (descended from the same login) is dead "
+                               "afterwards. A refresh token that is invalid or not the caller's answers 401 "
+                               "`invalid_token`.")
     def post(self, request: Request) -> Response:
         data = validated(RefreshInputSerializer, request.data)
         users_service.auth_logout(user_id=request.user.id, refresh=data["refresh"])
@@ -273,6 +325,8 @@ urlpatterns = [
     path("auth/login", LoginView.as_view(), name="auth-login"),
     path("auth/refresh", RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", LogoutView.as_view(), name="auth-logout"),
+    path("auth/verify-email", VerifyEmailView.as_view(), name="auth-verify-email"),
+    path("auth/verify-email/resend", VerifyEmailResendView.as_view(), name="auth-verify-email-resend"),
     path("auth/password/change", PasswordChangeView.as_view(), name="auth-password-change"),
     path("auth/password/reset", PasswordResetView.as_view(), name="auth-password-reset"),
     path("auth/password/reset/confirm", PasswordResetConfirmView.as_view(), name="auth-password-reset-confirm"),

@@ -43,6 +43,10 @@ class PasswordResetConfirmInputSerializer(serializers.Serializer):
     new_password = serializers.CharField(write_only=True, trim_whitespace=False, max_length=4096)
 
 
+class VerifyEmailInputSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512, help_text="The token of the link mailed to the address.")
+
+
 class MeUpdateInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
 
@@ -78,6 +82,7 @@ class UserOutputSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     role = serializers.ChoiceField(choices=ROLE_CHOICES)
+    email_verified = serializers.BooleanField(help_text="The owner opened the verification link mailed to `email`.")
     date_joined = serializers.DateTimeField()
 
 

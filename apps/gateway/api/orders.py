@@ -31,7 +31,7 @@ from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.orders import OrderDTO, OrderStatus, orders_service
 from ecommerce.errors import ContractError
-from ecommerce.permissions import IsAuthenticatedPrincipal, IsOrderStaff, principal_has_role
+from ecommerce.permissions import IsAuthenticatedPrincipal, IsOrderStaff, principal_has_role, verified_email_required
 from ecommerce.roles import Role
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -69,7 +69,8 @@ def request_fingerprint(request: Request) -> str:
 
 class OrdersView(APIView):
     permission_classes = [IsAuthenticatedPrincipal]
-    problem_statuses = {"GET": [400, 404], "POST": [404, 409, 422]}  # GET: bad filters or paging; a page past the end
+    # GET: bad filters or paging; a page past the end. POST: 403 email_not_verified, when the shop requires it.
+    problem_statuses = {"GET": [400, 404], "POST": [403, 404, 409, 422]}
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -122,6 +123,7 @@ class OrdersView(APIView):
         "answers the first status and body (even if the order changed since) with `Idempotent-Replayed: true`.",
     )
     def post(self, request: Request) -> Response:
+        verified_email_required(request)  # 403 email_not_verified when ECOMMERCE_REQUIRE_VERIFIED_EMAIL is on
         key_value = request.headers.get(IDEMPOTENCY_KEY_HEADER)
         key = IdempotencyKeyHeaderSerializer(data={} if key_value is None else {"idempotency_key": key_value})
         body = CheckoutInputSerializer(data=request.data)

@@ -15,7 +15,7 @@ from ecommerce.contracts.users import AddressInput, UserChanges, users_service
 from ecommerce.roles import Role
 
 NEW_PASSWORD = "Another-Stable-Staple-7"
-USER_FIELDS = {"id", "email", "name", "role", "date_joined"}
+USER_FIELDS = {"id", "email", "name", "role", "email_verified", "date_joined"}
 ADDRESS_FIELDS = {"id", "full_name", "street", "city", "state", "zip_code", "country", "phone", "is_default"}
 HOME = {"full_name": "Ada Lovelace", "street": "1 Analytical Way", "city": "London", "state": "",
         "zip_code": "N1 7AA", "country": "gb", "phone": "+44 20 7946 0000"}
@@ -89,6 +89,52 @@ def test_register_bad_input_is_400(api_client, body):
 def test_register_rejects_non_json_body(api_client):
     response = api_client.post("/api/v1/auth/register", "email=a", content_type="application/x-www-form-urlencoded")
     assert response.status_code == 415
+    assert user_count() == 0
+
+
+def register_from(address: str, email: str, password: str = DEFAULT_PASSWORD):
+    return APIClient(REMOTE_ADDR=address).post("/api/v1/auth/register", {
+        "email": email, "password": password, "name": "Ada"}, format="json")
+
+
+def test_registration_attempts_are_limited_per_client(settings):
+    settings.ECOMMERCE_THROTTLE_REGISTER_IP = "3/hour"
+    attempts = [
+        register_from("203.0.113.5", "ada@example.com"),
+        register_from("203.0.113.5", "ada@example.com"),  # taken: a failure counts too
+        register_from("203.0.113.5", "bob@example.com", password="123"),
+    ]
+
+    throttled = register_from("203.0.113.5", "carl@example.com")
+    elsewhere = register_from("198.51.100.9", "dora@example.com")
+
+    assert [attempt.status_code for attempt in attempts] == [201, 400, 400]
+    body = assert_problem(throttled, 429, "throttled")
+    assert "registrations" in body["detail"]
+    assert int(throttled["Retry-After"]) >= 1
+    assert elsewhere.status_code == 201
+    assert {user.email for user in users_service.user_list().results} == {"ada@example.com", "dora@example.com"}
+
+
+def test_a_malformed_registration_is_not_counted(settings):
+    settings.ECOMMERCE_THROTTLE_REGISTER_IP = "1/hour"
+
+    malformed = APIClient(REMOTE_ADDR="203.0.113.5").post("/api/v1/auth/register", {"email": "x"}, format="json")
+
+    assert_problem(malformed, 400, "validation_error")
+    assert register_from("203.0.113.5", "ada@example.com").status_code == 201
+
+
+def test_registration_while_the_shared_cache_is_down_is_503_and_creates_nothing(api_client, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis://cache.internal:6379 refused")
+
+    monkeypatch.setattr("ecommerce.auth_limits.cache.incr", down)
+
+    response = api_client.post("/api/v1/auth/register", {"email": "ada@example.com", "password": DEFAULT_PASSWORD,
+                                                         "name": "Ada"}, format="json")
+
+    assert_problem(response, 503, "service_unavailable")
     assert user_count() == 0
 
 

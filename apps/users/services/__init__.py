@@ -1,7 +1,10 @@
 """Writes of the users context, one module per idea:
 
-- ``accounts``: registration, login, token refresh/logout, and the admin's user update and deletion;
+- ``accounts``: registration, and the admin's user update and deletion;
+- ``sessions``: login, refresh-token rotation within families, logout, and the alarm when a token is reused;
+- ``verification``: the e-mail verification link, its confirmation and its resending;
 - ``passwords``: password change, reset by e-mailed link, and set by an operator;
+- ``mail``: rendering the account e-mails and handing them to the workers;
 - ``addresses``: a user's addresses and their one default;
 - ``common``: the name/password checks, field messages and user row lock they share.
 
@@ -9,15 +12,7 @@ The names callers used before the split are re-exported here, so ``from apps.use
 Code that monkeypatches a helper must patch the module that looks the name up (e.g. ``services.common``).
 """
 
-from apps.users.services.accounts import (
-    DUPLICATE_EMAIL,
-    auth_login,
-    auth_logout,
-    auth_refresh,
-    user_delete,
-    user_register,
-    user_update,
-)
+from apps.users.services.accounts import DUPLICATE_EMAIL, user_delete, user_register, user_update
 from apps.users.services.addresses import (
     ADDRESS_REQUIRED_FIELDS,
     ADDRESS_TEXT_FIELDS,
@@ -34,6 +29,19 @@ from apps.users.services.passwords import (
     password_reset_request,
     password_set,
 )
+from apps.users.services.sessions import (
+    auth_login,
+    auth_logout,
+    auth_refresh,
+    token_families_purge_expired,
+    token_reuse_alert_send,
+    token_reuse_alerts_send_due,
+)
+from apps.users.services.verification import (
+    email_verification_confirm,
+    email_verification_resend,
+    verification_mail_send,
+)
 
 __all__ = [
     "ADDRESS_REQUIRED_FIELDS",
@@ -48,12 +56,18 @@ __all__ = [
     "auth_login",
     "auth_logout",
     "auth_refresh",
+    "email_verification_confirm",
+    "email_verification_resend",
     "password_change",
     "password_reset_confirm",
     "password_reset_mail_send",
     "password_reset_request",
     "password_set",
+    "token_families_purge_expired",
+    "token_reuse_alert_send",
+    "token_reuse_alerts_send_due",
     "user_delete",
     "user_register",
     "user_update",
+    "verification_mail_send",
 ]

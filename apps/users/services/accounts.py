@@ -1,26 +1,22 @@
-"""Writes of accounts: registration, login, token refresh and logout, and the admin's user changes and deletion.
+"""Writes of accounts: registration, and the admin's user changes and deletion.
 
 Rules guarded here: an e-mail address belongs to one account whatever its case; every new password passes Django's
-validators; a refresh token works once; a deactivation and a deletion kill the user's refresh tokens, and they and a
-role change end the user's access tokens within seconds; the last active admin cannot demote, deactivate or delete
-themselves. Every rule breach is a typed error (``ValidationFailed`` naming the field, ``LastAdmin``), raised before
-anything is written."""
+validators; a new account is mailed its verification link once it is committed; a deactivation and a deletion kill
+the user's refresh tokens, and they and a role change end the user's access tokens within seconds; the last active
+admin cannot demote, deactivate or delete themselves. Every rule breach is a typed error (``ValidationFailed`` naming
+the field, ``LastAdmin``), raised before anything is written. Sign-in and tokens are in ``sessions``."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
-from django.contrib.auth.models import update_last_login
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from rest_framework_simplejwt.exceptions import TokenError
 
-from apps.users import tokens
 from apps.users.models import User, UserManager
-from apps.users.services import common
-from ecommerce.errors import InvalidCredentials, InvalidToken, ValidationFailed
+from apps.users.services import common, verification
+from ecommerce.errors import ValidationFailed
 from ecommerce.roles import Role
 
 DUPLICATE_EMAIL = "A user with this e-mail address already exists."
@@ -43,44 +39,13 @@ def user_register(*, email: str, password: str, name: str) -> User:
         raise ValidationFailed(errors=errors)
     try:
         with transaction.atomic():
-            return User.objects.create_user(email, password, name=name.strip())
+            user = User.objects.create_user(email, password, name=name.strip())
+            # Mailed once the account exists for the worker to read; a lost mail is asked for again (resend).
+            transaction.on_commit(verification.mail_after_commit(user.pk), robust=True)
+            return user
     except (IntegrityError, DjangoValidationError) as error:
         # Another registration with the same address won the race since the check above.
         raise ValidationFailed(errors={"email": [DUPLICATE_EMAIL]}) from error
-
-
-def auth_login(*, email: str, password: str) -> tuple[User, tokens.IssuedTokens]:
-    user = authenticate(None, email=email, password=password)
-    if user is None:  # unknown e-mail, wrong password and inactive account look the same
-        raise InvalidCredentials("No active account with these credentials.")
-    update_last_login(None, user)
-    return user, tokens.issue_tokens(user)
-
-
-def auth_refresh(*, refresh: str) -> tokens.IssuedTokens:
-    try:
-        token = tokens.read_refresh(refresh)
-    except TokenError as error:
-        raise InvalidToken("The refresh token is invalid or expired.") from error
-    with transaction.atomic():
-        user = User.objects.filter(pk=tokens.token_user_id(token), is_active=True).first()
-        if user is None:
-            raise InvalidToken("The refresh token's user is gone or inactive.")
-        if not tokens.consume(token):
-            raise InvalidToken("The refresh token has already been used.")
-        # A fresh read of the user means the new pair carries the role as it is now.
-        return tokens.issue_tokens(user)
-
-
-def auth_logout(*, user_id: int, refresh: str) -> None:
-    try:
-        token = tokens.read_refresh(refresh)
-    except TokenError as error:
-        raise InvalidToken("The refresh token is invalid or expired.") from error
-    if tokens.token_user_id(token) != user_id:
-        raise InvalidToken("The refresh token does not belong to this user.")
-    with transaction.atomic():
-        tokens.consume(token)  # already blacklisted is fine: logging out twice is harmless
 
 
 def user_update(*, user_id: int, changes: dict[str, Any]) -> User:

@@ -4,7 +4,8 @@ Rules guarded here: every new password passes Django's validators; a reset reque
 address has an account (no enumeration), neither by its answer nor by its time: the request only queues the work, and
 the worker looks the account up and sends the mail; a reset link works once (its token hashes the password); a
 password change, reset or set ends every token of the user, and a reset or set starts the account's sign-in limits
-afresh, so its owner is never locked out for long by someone else's guesses."""
+afresh, so its owner is never locked out for long by someone else's guesses; a reset also verifies the address it was
+mailed to."""
 
 from __future__ import annotations
 
@@ -99,6 +100,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> None:
         if errors := common.password_errors(new_password, user):
             raise ValidationFailed(errors={"new_password": errors})
         user.set_password(new_password)
-        user.save(update_fields=["password"])
+        # The link reached this mailbox, which proves it as well as a verification link would.
+        user.email_verified = True
+        user.save(update_fields=["password", "email_verified"])
         common.access_end(user.pk, refresh_tokens=True)
         login_failures_forget(email=user.email)

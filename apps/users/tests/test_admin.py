@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from apps.users import services
 from apps.users.models import Address, User
+from apps.users.services import verification
 from ecommerce.roles import Role
 
 PASSWORD = "Correct-Horse-Battery-9"
@@ -203,3 +204,54 @@ def test_a_password_set_in_the_admin_ends_the_users_tokens():
 
     assert response.status_code == 302, response.content
     assert api.get("/api/v1/users/me").status_code == 401
+
+
+# --- e-mail verification ------------------------------------------------------------------------------------------
+def verified_customer(email: str) -> User:
+    user = services.user_register(email=email, password=PASSWORD, name=email.split("@")[0])
+    services.email_verification_confirm(token=verification.verification_token_make(user))
+    return User.objects.get(pk=user.pk)
+
+
+def test_the_user_list_shows_and_filters_by_a_verified_address():
+    client = admin_client(user_with_role(Role.ADMIN, "root@example.com"))
+    verified_customer("ada@example.com")
+    services.user_register(email="bob@example.com", password=PASSWORD, name="Bob")
+
+    verified = client.get("/admin/users/user/", {"email_verified__exact": "1"})
+    unverified = client.get("/admin/users/user/", {"email_verified__exact": "0"})
+
+    assert [user.email for user in verified.context["cl"].result_list] == ["ada@example.com"]
+    assert {user.email for user in unverified.context["cl"].result_list} == {"root@example.com", "bob@example.com"}
+    assert "email_verified" in verified.context["cl"].list_display
+
+
+def test_the_change_form_shows_email_verified_read_only_and_ignores_a_posted_value():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    bob = services.user_register(email="bob@example.com", password=PASSWORD, name="Bob")
+    client = admin_client(admin)
+
+    page = client.get(f"/admin/users/user/{bob.pk}/change/")
+    saved = client.post(f"/admin/users/user/{bob.pk}/change/", _change_form(bob, email_verified="on"))
+
+    assert "email_verified" in page.context["adminform"].readonly_fields
+    assert saved.status_code == 302, saved.content
+    bob.refresh_from_db()
+    assert bob.email_verified is False
+
+
+def test_a_new_address_set_in_the_admin_is_unverified_and_ends_the_access_tokens():
+    admin = user_with_role(Role.ADMIN, "root@example.com")
+    ada = verified_customer("ada@example.com")
+    _, issued = services.auth_login(email=ada.email, password=PASSWORD)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.access}")
+    assert api.get("/api/v1/users/me").json()["email_verified"] is True
+
+    response = admin_client(admin).post(f"/admin/users/user/{ada.pk}/change/",
+                                        _change_form(ada, email="ada.lovelace@example.com"))
+
+    assert response.status_code == 302, response.content
+    ada.refresh_from_db()
+    assert (ada.email, ada.email_verified) == ("ada.lovelace@example.com", False)
+    assert api.get("/api/v1/users/me").status_code == 401  # its token claimed a verified address

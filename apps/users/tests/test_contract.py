@@ -10,6 +10,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from apps.users.models import Address, User
+from apps.users.services import sessions, verification
 from ecommerce.contracts.common import Page
 from ecommerce.contracts.users import (
     AddressChanges,
@@ -71,6 +72,20 @@ def test_auth_refresh(ada):
         users_service.auth_refresh(refresh=login.refresh)
 
 
+def test_auth_refresh_of_a_replaced_token_ends_its_family(ada, settings):
+    settings.ECOMMERCE_REFRESH_REUSE_GRACE_SECONDS = 0
+    login = users_service.auth_login(email="ada@example.com", password=PASSWORD)
+    pair = users_service.auth_refresh(refresh=login.refresh)
+
+    with pytest.raises(InvalidToken) as reused:
+        users_service.auth_refresh(refresh=login.refresh)
+    with pytest.raises(InvalidToken) as ended:
+        users_service.auth_refresh(refresh=pair.refresh)
+
+    assert reused.value.detail == sessions.REUSED
+    assert ended.value.detail == sessions.ENDED
+
+
 def test_auth_logout(ada):
     login = users_service.auth_login(email="ada@example.com", password=PASSWORD)
 
@@ -125,6 +140,31 @@ def test_password_set(ada):
     assert list(weak.value.errors) == ["new_password"]
     with pytest.raises(NotFound):
         users_service.password_set(user_id=ada.id + 1, new_password=NEW_PASSWORD)
+
+
+def test_email_verification_confirm(ada):
+    token = verification.verification_token_make(User.objects.get(pk=ada.id))
+    assert ada.email_verified is False
+
+    assert users_service.email_verification_confirm(token=token) is None
+    assert users_service.email_verification_confirm(token=token) is None  # twice is harmless
+
+    assert users_service.user_get(user_id=ada.id).email_verified is True
+    with pytest.raises(ValidationFailed) as bad:
+        users_service.email_verification_confirm(token=token + "x")
+    assert bad.value.errors == {"token": [verification.BAD_LINK]}
+
+
+def test_email_verification_resend(ada):
+    assert users_service.email_verification_resend(user_id=ada.id) is True
+
+    (message,) = mail.outbox
+    assert message.to == ["ada@example.com"]
+    users_service.email_verification_confirm(token=message.body.split("/verify-email/")[1].split()[0])
+    assert users_service.email_verification_resend(user_id=ada.id) is False
+    assert len(mail.outbox) == 1
+    with pytest.raises(NotFound):
+        users_service.email_verification_resend(user_id=ada.id + 1)
 
 
 def test_user_get(ada):

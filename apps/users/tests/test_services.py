@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.auth.tokens import default_token_generator
@@ -213,7 +215,7 @@ def test_refresh_refuses_deleted_user_and_leaves_nothing_issued():
 
 def test_consume_succeeds_once_per_token():
     user = register()
-    refresh = tokens.read_refresh(tokens.issue_tokens(user).refresh)
+    refresh = tokens.read_refresh(tokens.issue_tokens(user, family_id=uuid.uuid4()).refresh)
 
     with transaction.atomic():
         first = tokens.consume(refresh)
