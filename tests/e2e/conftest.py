@@ -11,10 +11,11 @@
   one). With ``REDIS_URL`` set every process of a deployment shares that Redis under a prefix of its own
   (``e2e-<run>-<mode>``), removed at the end; without it each process has its own in-memory cache, and the journeys
   that need the processes of a split deployment to share one (revocation, shared sign-in limits) are skipped (they
-  fail when ``ECOMMERCE_REQUIRE_SERVICES=1``). The split-only fault tests kill, freeze and restart roles of that
-  deployment. The databases live on the PostgreSQL server of ``DATABASE_URL`` (or ``ECOMMERCE_E2E_POSTGRES_URL``,
-  e.g. ``postgres://postgres@127.0.0.1:5432``); with neither set, nothing is probed or started and these journeys are
-  skipped with the reason shown, or fail when ``ECOMMERCE_REQUIRE_SERVICES=1``.
+  fail when ``ECOMMERCE_REQUIRE_SERVICES=1``). The servers write their e-mails to files in the run's temporary
+  directory, which the journeys that follow a mailed link read (``mails_to``). The split-only fault tests kill,
+  freeze and restart roles of that deployment. The databases live on the PostgreSQL server of ``DATABASE_URL`` (or
+  ``ECOMMERCE_E2E_POSTGRES_URL``, e.g. ``postgres://postgres@127.0.0.1:5432``); with neither set, nothing is probed or
+  started and these journeys are skipped with the reason shown, or fail when ``ECOMMERCE_REQUIRE_SERVICES=1``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -58,6 +62,8 @@ ADMIN_EMAIL = "admin@example.com"
 # Every contract call the gateway makes gives up after this (per attempt); the fault tests hold answers to it.
 RPC_TIMEOUT_SECONDS = 2.0
 METRICS_TOKEN = "e2e-scraper-token-3b7d0c1e9f2a4c68"
+# Long enough for a second request to arrive on a busy machine; the theft journey waits it out.
+REFRESH_REUSE_GRACE_SECONDS = 3
 # Enough per attempt for the slowest legitimate call (argon2 sign-in on a busy two-core machine).
 SERVER_ENV = {
     "ECOMMERCE_RPC_TIMEOUT_SECONDS": str(RPC_TIMEOUT_SECONDS),
@@ -65,6 +71,8 @@ SERVER_ENV = {
     "ECOMMERCE_THROTTLE_USER": "100000/min",
     "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP": "5/15min",
     "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP": "100000/15min",
+    "ECOMMERCE_THROTTLE_REGISTER_IP": "100000/hour",
+    "ECOMMERCE_REFRESH_REUSE_GRACE_SECONDS": str(REFRESH_REUSE_GRACE_SECONDS),
     # The fault tests keep buyers checking out in a loop while a role goes down; the cap on unpaid orders is
     # covered by the API tests.
     "ECOMMERCE_MAX_OPEN_ORDERS_PER_USER": "0",
@@ -89,6 +97,8 @@ class Shop:
     admin_email: str | None
     admin_password: str | None
     deployment: Deployment | None = None
+    # Where the servers the suite started write their e-mails (Django's file backend), one file per connection.
+    mail_dir: Path | None = None
     _tokens: dict[str, str] = field(default_factory=dict)
 
     def client(self, token: str | None = None) -> httpx.Client:
@@ -144,6 +154,10 @@ def forget_cache(mode: str) -> None:
             connection.delete(*keys[start:start + 500])
 
 
+def mail_dir_of(tmp_dir: Path) -> Path:
+    return Path(tmp_dir) / "mail"
+
+
 def _start(mode: str, tmp_dir: Any) -> Deployment:
     taken: list[int] = []
 
@@ -152,7 +166,9 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
         return taken[-1]
 
     env = {**SERVER_ENV, **{name: "" for name in _NOT_INHERITED}, "REDIS_URL": REDIS_URL,
-           "ECOMMERCE_CACHE_PREFIX": cache_prefix(mode)}
+           "ECOMMERCE_CACHE_PREFIX": cache_prefix(mode),
+           # The URL's path loses its first slash when read, so an absolute path follows "filemail:///".
+           "EMAIL_URL": f"filemail:///{mail_dir_of(tmp_dir).resolve()}"}
     options: dict[str, Any] = {"postgres_url": POSTGRES_URL, "env": env, "workers": 1, "threads": 4,
                                "log_dir": tmp_dir}
     if mode == "split":
@@ -217,7 +233,7 @@ def _shop_for(mode: str, registry: _Deployments) -> Shop:
                     admin_password=os.environ.get("ECOMMERCE_E2E_ADMIN_PASSWORD"))
     deployment = registry.get(mode)
     return Shop(mode=mode, base_url=deployment.url(), demo_password=DEMO_PASSWORD, admin_email=ADMIN_EMAIL,
-                admin_password=DEMO_PASSWORD, deployment=deployment)
+                admin_password=DEMO_PASSWORD, deployment=deployment, mail_dir=mail_dir_of(deployment.log_dir))
 
 
 _shops: dict[str, Shop] = {}
@@ -356,3 +372,28 @@ def eventually(check: Callable[[], bool], *, timeout: float, interval: float = 0
             return True
         time.sleep(interval)
     return check()
+
+
+def mails_to(shop: Shop, address: str, *, at_least: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+    """The e-mails the shop sent to ``address``, oldest first, once there are ``at_least`` of them. Only the servers
+    this suite starts are observable (they write mail to files); against an external server the test is skipped."""
+    if shop.mail_dir is None:
+        pytest.skip("the e-mails of an external server cannot be read; run the suite against its own servers")
+    found: list[EmailMessage] = []
+
+    def collect() -> bool:
+        found.clear()
+        for path in sorted(shop.mail_dir.glob("*.log")) if shop.mail_dir.exists() else []:
+            for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if raw.strip():
+                    message = message_from_bytes(raw, policy=policy.default)
+                    if message["To"] == address:
+                        found.append(message)  # type: ignore[arg-type]
+        return len(found) >= at_least
+
+    assert eventually(collect, timeout=timeout), f"{len(found)} e-mail(s) to {address} in {shop.mail_dir}"
+    return list(found)
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content()
