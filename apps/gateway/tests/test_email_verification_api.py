@@ -17,7 +17,6 @@ from rest_framework.test import APIClient
 
 from apps.gateway.tests.problems import assert_problem
 from conftest import DEFAULT_PASSWORD
-from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import AddressInput, users_service
 from ecommerce.roles import Role
@@ -270,10 +269,12 @@ def test_a_customer_cannot_set_email_verified_on_themselves(customer_client):
 
 # --- checkout -----------------------------------------------------------------------------------------------------
 
-def ready_to_check_out(user_id: int) -> tuple[int, int]:
+def ready_to_check_out(client: APIClient) -> tuple[int, int]:
+    user_id = client.user.id
     product = products_service.product_create(product=ProductInput(
         sku=f"VERIFY-{uuid.uuid4().hex[:8]}", name="Verified lamp", price=Decimal("12.00"), stock=3))
-    carts_service.cart_item_add(user_id=user_id, product_id=product.id, quantity=1)
+    added = client.post("/api/v1/cart/items", {"product_id": product.id, "quantity": 1}, format="json")
+    assert added.status_code == 201, added.content
     address = users_service.address_create(user_id=user_id, address=AddressInput(
         full_name="Ada Lovelace", street="1 Analytical Way", city="London", zip_code="N1 7AA", country="GB"))
     return product.id, address.id
@@ -287,7 +288,7 @@ def test_when_required_an_unverified_account_cannot_check_out_until_it_verifies(
     # given a shop that requires verified addresses, and an unverified customer with a full cart
     settings.ECOMMERCE_REQUIRE_VERIFIED_EMAIL = True
     client = client_for(Role.CUSTOMER)
-    product_id, address_id = ready_to_check_out(client.user.id)
+    product_id, address_id = ready_to_check_out(client)
     key = uuid.uuid4().hex
 
     # when they check out, then 403 and nothing is reserved or ordered
@@ -307,7 +308,7 @@ def test_when_required_an_unverified_account_cannot_check_out_until_it_verifies(
 
 def test_by_default_an_unverified_account_checks_out(customer_client, settings):
     assert settings.ECOMMERCE_REQUIRE_VERIFIED_EMAIL is False
-    _, address_id = ready_to_check_out(customer_client.user.id)
+    _, address_id = ready_to_check_out(customer_client)
 
     assert check_out(customer_client, address_id, uuid.uuid4().hex).status_code == 201
 
