@@ -74,7 +74,7 @@ def race(racers: int, attempt) -> list[str]:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_refreshes_with_one_token_are_not_taken_for_a_theft(postgres_only):
+def test_concurrent_refreshes_with_one_token_are_not_taken_for_a_theft():
     # given one sign-in whose client refreshes from four tabs at the same moment
     services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
     _, issued = services.auth_login(email="ada@example.com", password=PASSWORD)
@@ -98,7 +98,7 @@ def test_concurrent_refreshes_with_one_token_are_not_taken_for_a_theft(postgres_
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_logout_racing_refreshes_of_its_token_ends_the_family_without_deadlock(postgres_only):
+def test_a_logout_racing_refreshes_of_its_token_ends_the_family_without_deadlock():
     user = services.user_register(email="ada@example.com", password=PASSWORD, name="Ada")
     _, issued = services.auth_login(email="ada@example.com", password=PASSWORD)
     pairs = []
