@@ -155,4 +155,4 @@ class Address(models.Model):
 # The notification tables belong to this context; importing them here registers them with the users app.
 from apps.users.notifications.models import EmailNotification, StockLowAlert  # noqa: E402
 
-__all__ = ["Address", "EmailNotification", "StockLowAlert", "User", "UserManager"]
+__all__ = ["Address", "EmailNotification", "RefreshTokenFamily", "StockLowAlert", "User", "UserManager"]

@@ -77,7 +77,6 @@ SERVER_ENV = {
     # covered by the API tests.
     "ECOMMERCE_MAX_OPEN_ORDERS_PER_USER": "0",
     "DJANGO_LOG_LEVEL": "WARNING",
-    "EMAIL_URL": "memorymail://",
     "ECOMMERCE_METRICS_TOKEN": METRICS_TOKEN,
 }
 # Without a broker tasks run in the process that sends them. Redis, when there is one, is shared by every process of
