@@ -22,6 +22,7 @@ Rules guarded here:
 from __future__ import annotations
 
 import logging
+import smtplib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -127,8 +128,9 @@ def token_reuse_alert_send(*, family_id: str) -> bool:
 
 
 def token_reuse_alerts_send_due() -> int:
-    """The sweep: alerts whose own task never ran (the broker was down at the commit) or failed. Stops at the first
-    mail server failure, which the next sweep tries again."""
+    """The sweep: alerts whose own task never ran (the broker was down at the commit) or failed. A mail the server
+    refuses is left for the next sweep and the others go on; a server that cannot be reached stops the sweep (every
+    other mail would wait for it too), and the next sweep tries again."""
     now = timezone.now()
     due = list(RefreshTokenFamily.objects.filter(
         end_reason=EndReason.REUSE, owner_alerted_at__isnull=True,
@@ -138,8 +140,11 @@ def token_reuse_alerts_send_due() -> int:
     for family_id in due:
         try:
             sent += token_reuse_alert_send(family_id=str(family_id))
+        except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as refused:
+            logger.warning("the mail server refused the reuse alert of sign-in %s: %s", family_id, refused)
         except OSError:
-            logger.warning("the mail server refused a token reuse alert; the next sweep tries again", exc_info=True)
+            logger.warning("the mail server cannot be reached for reuse alerts; the next sweep tries again",
+                           exc_info=True)
             break
     return sent
 

@@ -4,6 +4,7 @@ itself, logout, tokens from before families, and the sweep and purge of family r
 
 from __future__ import annotations
 
+import smtplib
 from datetime import timedelta
 
 import pytest
@@ -269,6 +270,28 @@ def test_a_mail_server_failure_leaves_the_alert_to_the_next_sweep(ada, monkeypat
 
     assert services.token_reuse_alerts_send_due() == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_mail_the_server_refuses_does_not_hold_up_the_other_alerts(ada, monkeypatch):
+    refused = end_by_reuse(minutes_ago=10)
+    delivered = end_by_reuse(minutes_ago=5)
+    real_send = mail.EmailMultiAlternatives.send
+
+    def refuse_the_first(message, *args, **kwargs):
+        if not refused_once:
+            refused_once.append(message)
+            raise smtplib.SMTPRecipientsRefused({"ada@example.com": (550, b"mailbox unavailable")})
+        return real_send(message, *args, **kwargs)
+
+    refused_once: list = []
+    monkeypatch.setattr(mail.EmailMultiAlternatives, "send", refuse_the_first)
+
+    assert services.token_reuse_alerts_send_due() == 1
+
+    assert len(mail.outbox) == 1
+    alerted = set(RefreshTokenFamily.objects.filter(owner_alerted_at__isnull=False).values_list("pk", flat=True))
+    assert alerted == {delivered.pk}
+    assert refused.pk not in alerted  # tried again at the next sweep
 
 
 def test_an_alert_for_an_account_gone_inactive_is_settled_without_a_mail(ada):
