@@ -1,5 +1,5 @@
 # Quick start:  make run   (venv, install, migrate, seed demo data, serve on http://127.0.0.1:8000)
-#               make test  (the whole test suite; uses DATABASE_URL / REDIS_URL / CELERY_BROKER_URL when set)
+#               make test  (the whole suite, browser tests included; uses DATABASE_URL / REDIS_URL / CELERY_BROKER_URL when set)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
 
-.PHONY: install run migrate seed test test-loopback test-e2e lint schema bench split split-down clean
+.PHONY: install run migrate seed test test-loopback test-e2e test-browser lint schema bench split split-down clean
 
 $(BIN)/.installed: requirements/base.txt requirements/production.txt requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,14 @@ run: seed
 test: install
 	$(BIN)/pytest
 
+# The staff's admin in a headless chromium (the system's, /usr/bin/chromium), against the same live servers as the
+# end-to-end suite, in both modes; screenshots land in var/screenshots/. `make test` runs these too.
+test-browser: install
+	$(BIN)/pytest tests/browser
+
 # The same suite with every contract call forced through serialisation, signing and the internal endpoint.
 test-loopback: install
-	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest --ignore=tests/e2e
+	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest --ignore=tests/e2e --ignore=tests/browser
 
 # Split deployment on loopback (gateway :18000, users :18001, products :18002, carts :18003, orders :18004), each
 # domain role on its own PostgreSQL database, migrated and seeded. Ctrl-C (or `make split-down`) stops it.

@@ -22,7 +22,8 @@ from ecommerce.contracts.users import UserChanges, UserDTO, users_service
 from ecommerce.roles import Role
 from tests.environment import service_missing
 
-pytest_plugins = ("tests.support.fixtures",)
+# The live shop's fixtures are registered here, once, so the end-to-end and browser suites share its servers.
+pytest_plugins = ("tests.support.fixtures", "tests.support.live_shop")
 
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
 
