@@ -35,6 +35,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from ecommerce import deployment
+
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "in-process-scheduler"
@@ -98,7 +100,7 @@ def jobs_for_this_process() -> list[Job]:
     """The beat entries this process runs. In a split deployment the settings route each entry to its role's queue
     (``config.roles``); this process takes those routed to its own default queue."""
     own_queue = getattr(settings, "CELERY_TASK_DEFAULT_QUEUE", None)
-    split = settings.ECOMMERCE_DEPLOYMENT_MODE == "split"
+    split = deployment.is_split()
     jobs = []
     for name, entry in sorted(settings.CELERY_BEAT_SCHEDULE.items()):
         if split and entry.get("options", {}).get("queue") != own_queue:

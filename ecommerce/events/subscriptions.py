@@ -24,14 +24,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.utils.module_loading import import_string
+
+from ecommerce import deployment
 
 if TYPE_CHECKING:
     from ecommerce.events.handling import Event
-
-MONOLITH = "monolith"
-
 
 @dataclass(frozen=True)
 class Subscription:
@@ -68,13 +66,6 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
 )
 
 
-def process_role() -> str:
-    """``monolith``, or this process's role in a split deployment."""
-    if settings.ECOMMERCE_DEPLOYMENT_MODE == "split":
-        return settings.ECOMMERCE_SERVICE_ROLE
-    return MONOLITH
-
-
 def by_consumer(name: str) -> Subscription:
     for subscription in SUBSCRIPTIONS:
         if subscription.consumer == name:
@@ -84,8 +75,10 @@ def by_consumer(name: str) -> Subscription:
 
 def local() -> tuple[Subscription, ...]:
     """The consumers this process runs: all of them in the monolith, its own role's in a split deployment."""
-    role = process_role()
-    return tuple(s for s in SUBSCRIPTIONS if role == MONOLITH or s.role == role)
+    if not deployment.is_split():
+        return SUBSCRIPTIONS
+    role = deployment.process_role()
+    return tuple(s for s in SUBSCRIPTIONS if s.role == role)
 
 
 def subscribers_of(event_type: str) -> tuple[Subscription, ...]:
