@@ -116,3 +116,11 @@ def test_every_event_consumer_is_owned_by_one_role_and_names_a_handler_of_that_r
         assert callable(import_string(subscription.handler_path)), subscription
         assert subscription.event_types, subscription
         assert set(subscription.event_types) <= EVENT_TYPES, subscription
+
+
+def test_every_published_event_type_has_a_consumer_in_the_shop() -> None:
+    # Mandatory publishing keeps an event no queue takes pending; a type nobody consumes would wait for ever.
+    from ecommerce.events.outbox import EVENT_TYPES
+    from ecommerce.events.subscriptions import subscribers_of
+
+    assert sorted(event_type for event_type in EVENT_TYPES if not subscribers_of(event_type)) == []

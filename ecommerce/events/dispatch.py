@@ -6,7 +6,8 @@ which ``manage.py dead_letters replay`` sends back to it. A row is marked publis
 handled it or gave up on it; consumers that already succeeded are skipped when a row is retried.
 
 In a split deployment without a broker, an event another role consumes cannot reach it: such events wait in the
-outbox (and show in the readiness backlog) until a broker is configured. The in-process scheduler (``scheduler``)
+outbox (and show in the readiness backlog) until a broker is configured; so would an event no consumer takes at all,
+as behind a broker (``subscriptions`` says why every type has one). The in-process scheduler (``scheduler``)
 runs this, through the relay task, every second and as soon as a transaction that wrote an event commits.
 """
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 from ecommerce.events import subscriptions, topology
 from ecommerce.events.handling import MalformedEvent, dead_letter_record, error_summary, error_text, event_handle
 from ecommerce.events.models import DeadLetter, OutboxEvent
+from ecommerce.events.outbox import EVENT_TYPES
 from ecommerce.events.relay import pending_due
 from ecommerce.events.subscriptions import Subscription
 
@@ -28,10 +30,11 @@ logger = logging.getLogger(__name__)
 
 
 def types_waiting_for_a_broker() -> set[str]:
-    """Event types that some consumer outside this process takes."""
+    """Event types that some consumer outside this process takes, or that no consumer takes at all."""
     local = {subscription.consumer for subscription in subscriptions.local()}
+    taken = {event_type for subscription in subscriptions.SUBSCRIPTIONS for event_type in subscription.event_types}
     return {event_type for subscription in subscriptions.SUBSCRIPTIONS if subscription.consumer not in local
-            for event_type in subscription.event_types}
+            for event_type in subscription.event_types} | (EVENT_TYPES - taken)
 
 
 def dispatch_pending(*, batch_size: int, budget_seconds: float) -> int:

@@ -12,7 +12,14 @@ schedules any side effect (an e-mail, a task) with ``transaction.on_commit``. It
 :class:`~ecommerce.events.handling.MalformedEvent` for an event no retry could ever handle; any other exception is
 retried with backoff and finally dead-lettered.
 
-To add a consumer (the catalog's stock effects, for example): write the handler in the owning app, add a
+Every event type the shop publishes (``outbox.EVENT_TYPES``) is taken by at least one consumer below, and a test
+holds that. It is a deliberate choice, not an accident of the list: the relay publishes as ``mandatory``, so an
+event no queue is bound for comes back and stays pending (the contract: an event is never lost, even while no
+consumer is bound yet), and without a broker such an event waits in the outbox too. An event type nobody in the
+shop takes would therefore wait for ever; it gets a consumer, or it is not published. External subscribers bind
+their own queues to ``shop.events`` and receive every event besides, whether or not the shop consumes it too.
+
+To add a consumer: write the handler in the owning app, add a
 ``Subscription`` below naming it, and its queue, retry queues and dead-letter queue exist from the next start of
 any relay or worker.
 """
@@ -56,6 +63,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         role="users",
         event_types=("order.created", "order.paid", "order.shipped", "order.delivered", "order.canceled"),
         handler_path="apps.users.notifications.consumers.order_email_prepare",
+    ),
+    Subscription(
+        consumer="users.payment_emails",
+        role="users",
+        event_types=("payment.succeeded", "payment.failed", "payment.refunded"),
+        handler_path="apps.users.notifications.consumers.payment_email_prepare",
     ),
     Subscription(
         consumer="users.stock_low_digest",

@@ -31,3 +31,16 @@ def order_data(*, user_id: int, number: str = "ORD-20260101-ABCDEFGH", status: s
 
 def stock_low_data(*, product_id: int, sku: str, name: str, available: int, threshold: int = 5) -> dict[str, Any]:
     return {"product_id": product_id, "sku": sku, "name": name, "available": available, "threshold": threshold}
+
+
+def payment_data(*, user_id: int, status: str = "succeeded", amount: str = "64.97", **overrides: Any) -> dict[str, Any]:
+    """A payment event's data: the payment, and its order's number, lines and totals (``order_data``'s)."""
+    order = order_data(user_id=user_id)
+    data = {
+        **{key: order[key] for key in ("order_id", "number", "user_id", "subtotal", "shipping_cost", "discount",
+                                       "total", "currency", "lines")},
+        "payment_id": str(uuid.uuid4()), "provider": "sandbox", "status": status, "amount": amount,
+        "failure_message": "", "refund_reason": "",
+    }
+    data.update(overrides)
+    return data

@@ -7,7 +7,7 @@ or calls another context."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -42,6 +42,13 @@ class _OrderEventData(_Data):
     reason: str = ""
 
 
+class _PaymentEventData(_OrderEventData):
+    payment_id: UUID
+    amount: Decimal
+    failure_message: str = ""
+    refund_reason: str = ""
+
+
 class _StockLowData(_Data):
     product_id: int
     sku: str
@@ -60,14 +67,26 @@ def _parse(model: type[DataT], event: Event) -> DataT:
         raise MalformedEvent(f"{event.type} {event.id} lacks what its consumer needs: {error}") from error
 
 
-def order_email_prepare(event: Event) -> None:
-    data = _parse(_OrderEventData, event)
-    services.order_notification_create(mail=services.OrderMail(
+def _order_mail(event: Event, data: _OrderEventData, **payment: Any) -> services.OrderMail:
+    return services.OrderMail(
         event_id=event.id, event_type=event.type, user_id=data.user_id, number=data.number,
         lines=[services.OrderLine(sku=line.sku, name=line.name, quantity=line.quantity,
                                   unit_price=line.unit_price, line_total=line.line_total) for line in data.lines],
         subtotal=data.subtotal, shipping_cost=data.shipping_cost, discount=data.discount, total=data.total,
-        currency=data.currency, from_status=data.from_status, reason=data.reason,
+        currency=data.currency, from_status=data.from_status, reason=data.reason, **payment,
+    )
+
+
+def order_email_prepare(event: Event) -> None:
+    services.order_notification_create(mail=_order_mail(event, _parse(_OrderEventData, event)))
+
+
+def payment_email_prepare(event: Event) -> None:
+    """A payment's receipt, decline or refund, with the order's number, lines and total."""
+    data = _parse(_PaymentEventData, event)
+    services.order_notification_create(mail=_order_mail(
+        event, data, payment_id=data.payment_id, amount=data.amount, failure_message=data.failure_message,
+        refund_reason=data.refund_reason,
     ))
 
 

@@ -17,6 +17,9 @@ class EmailNotification(models.Model):
         ORDER_SHIPPED = "order_shipped"
         ORDER_DELIVERED = "order_delivered"
         ORDER_CANCELED = "order_canceled"
+        PAYMENT_RECEIPT = "payment_receipt"
+        PAYMENT_FAILED = "payment_failed"
+        PAYMENT_REFUNDED = "payment_refunded"
         STOCK_LOW_DIGEST = "stock_low_digest"
 
     class Status(models.TextChoices):

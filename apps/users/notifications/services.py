@@ -67,6 +67,21 @@ ORDER_MAILS: dict[str, OrderMailCopy] = {
         "Your order {number} was canceled."),
 }
 
+# A payment's mails: the receipt, the decline and the refund. The order mails above say where the order stands;
+# these say what happened to the money, naming the amount and the payment.
+PAYMENT_MAILS: dict[str, OrderMailCopy] = {
+    "payment.succeeded": OrderMailCopy(
+        Kind.PAYMENT_RECEIPT, "Receipt for order {number}", "Your receipt",
+        "We received your payment of {amount} {currency} for order {number}."),
+    "payment.failed": OrderMailCopy(
+        Kind.PAYMENT_FAILED, "Your payment for order {number} did not go through", "Your payment did not go through",
+        "Your payment of {amount} {currency} for order {number} was not accepted: {failure_message} "
+        "Your order is still waiting for payment; you can pay it with another card."),
+    "payment.refunded": OrderMailCopy(
+        Kind.PAYMENT_REFUNDED, "Refund for order {number}", "Your refund",
+        "We refunded {amount} {currency} for order {number} to the card or account you paid with."),
+}
+
 
 @dataclass(frozen=True)
 class OrderLine:
@@ -93,6 +108,11 @@ class OrderMail:
     currency: str
     from_status: str = ""
     reason: str = ""
+    # For a payment's mail: the payment, the amount it moved and why it failed or was refunded.
+    payment_id: uuid.UUID | None = None
+    amount: Decimal | None = None
+    failure_message: str = ""
+    refund_reason: str = ""
 
 
 def _cancellation_note(mail: OrderMail) -> str:
@@ -103,17 +123,30 @@ def _cancellation_note(mail: OrderMail) -> str:
     return ""
 
 
+def _note(mail: OrderMail) -> str:
+    if mail.event_type == "order.canceled":
+        return _cancellation_note(mail)
+    if mail.payment_id is not None:
+        reason = f" ({mail.refund_reason})" if mail.event_type == "payment.refunded" and mail.refund_reason else ""
+        return f"Payment reference: {mail.payment_id}{reason}"
+    return ""
+
+
 def order_notification_create(*, mail: OrderMail) -> EmailNotification | None:
-    """Render and store the customer's e-mail about an order event; None when the account no longer exists."""
+    """Render and store the customer's e-mail about an order or payment event; None when the account no longer
+    exists."""
     user = User.objects.filter(pk=mail.user_id).only("email", "name").first()
     if user is None:
         logger.info("no e-mail for event %s: user %s no longer exists", mail.event_id, mail.user_id)
         return None
-    copy = ORDER_MAILS[mail.event_type]
+    copy = ORDER_MAILS.get(mail.event_type) or PAYMENT_MAILS[mail.event_type]
+    amount = to_money(mail.amount if mail.amount is not None else mail.total)
+    failure = mail.failure_message.strip() or "the card was declined."
     context = {
         "name": user.name or user.email, "headline": copy.headline,
-        "message": copy.message.format(number=mail.number),
-        "note": _cancellation_note(mail) if mail.event_type == "order.canceled" else "",
+        "message": copy.message.format(number=mail.number, amount=amount, currency=mail.currency,
+                                       failure_message=failure if failure.endswith(".") else f"{failure}."),
+        "note": _note(mail),
         "number": mail.number, "lines": mail.lines, "currency": mail.currency,
         "subtotal": to_money(mail.subtotal), "shipping_cost": to_money(mail.shipping_cost),
         "discount": to_money(mail.discount), "total": to_money(mail.total),

@@ -22,13 +22,14 @@ from ecommerce.events.handling import MalformedEvent, event_handle
 from ecommerce.events.models import ProcessedEvent
 from ecommerce.roles import Role
 from scripts.deployment import free_port
-from tests.support.events import envelope, order_data, stock_low_data
+from tests.support.events import envelope, order_data, payment_data, stock_low_data
 from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.django_db
 
 ORDER_EMAILS = subscriptions.by_consumer("users.order_emails")
 STOCK_DIGEST = subscriptions.by_consumer("users.stock_low_digest")
+PAYMENT_EMAILS = subscriptions.by_consumer("users.payment_emails")
 
 
 @pytest.fixture
@@ -89,6 +90,59 @@ def test_a_paid_order_canceled_tells_the_customer_about_the_refund(
     _handle(ORDER_EMAILS, envelope("order.canceled", data), django_capture_on_commit_callbacks)
 
     assert "will be refunded" in mail.outbox[0].body
+
+
+def test_a_succeeded_payment_mails_a_receipt_with_the_order_number_lines_and_total(
+        customer: UserDTO, django_capture_on_commit_callbacks: Any) -> None:
+    data = payment_data(user_id=customer.id)
+
+    _handle(PAYMENT_EMAILS, envelope("payment.succeeded", data), django_capture_on_commit_callbacks)
+
+    [sent] = mail.outbox
+    assert (sent.to, sent.subject) == (["ann@example.com"], "Receipt for order ORD-20260101-ABCDEFGH")
+    html = sent.alternatives[0][0]
+    for body in (sent.body, html):
+        assert "We received your payment of 64.97 USD for order ORD-20260101-ABCDEFGH." in body
+        assert f"Payment reference: {data['payment_id']}" in body
+        assert "Red mug" in body
+        assert "MUG-RED" in body
+        assert "29.97 USD" in body
+    assert "Total:    64.97 USD" in sent.body
+    assert EmailNotification.objects.get().kind == "payment_receipt"
+
+
+@pytest.mark.parametrize(("event_type", "overrides", "subject", "says"), [
+    ("payment.failed", {"status": "failed", "failure_message": "Your card was declined."},
+     "Your payment for order ORD-20260101-ABCDEFGH did not go through",
+     "was not accepted: Your card was declined. Your order is still waiting for payment"),
+    ("payment.refunded", {"status": "refunded", "refund_reason": "the order was canceled"},
+     "Refund for order ORD-20260101-ABCDEFGH",
+     "We refunded 64.97 USD for order ORD-20260101-ABCDEFGH"),
+])
+def test_a_declined_or_refunded_payment_has_its_own_mail(customer: UserDTO, django_capture_on_commit_callbacks: Any,
+                                                         event_type: str, overrides: dict[str, str], subject: str,
+                                                         says: str) -> None:
+    data = payment_data(user_id=customer.id, **overrides)
+
+    _handle(PAYMENT_EMAILS, envelope(event_type, data), django_capture_on_commit_callbacks)
+
+    [sent] = mail.outbox
+    assert sent.subject == subject
+    assert says in sent.body
+    assert "Red mug" in sent.body
+    assert "64.97 USD" in sent.alternatives[0][0]
+    if event_type == "payment.refunded":
+        assert "(the order was canceled)" in sent.body
+
+
+def test_a_payment_event_without_the_order_lines_is_malformed(customer: UserDTO) -> None:
+    data = payment_data(user_id=customer.id)
+    del data["lines"]
+
+    with pytest.raises(MalformedEvent, match="lines"):
+        event_handle(subscription=PAYMENT_EMAILS, envelope=envelope("payment.succeeded", data))
+
+    assert not EmailNotification.objects.exists()
 
 
 def test_the_same_event_delivered_twice_mails_once(customer: UserDTO,

@@ -15,7 +15,7 @@ from kombu import Connection, Queue, binding
 
 from ecommerce.events import broker, relay, subscriptions, topology
 from ecommerce.events.models import OutboxEvent
-from ecommerce.events.outbox import record_event
+from ecommerce.events.outbox import EVENT_TYPES, record_event
 from ecommerce.events.relay import relay_outbox
 from tests.support.broker import url_through
 from tests.support.tcp_proxy import TcpProxy
@@ -95,8 +95,13 @@ def test_the_relay_declares_every_internal_subscriber_queue_before_publishing(ra
     assert message_count(rabbitmq, f"{email_queue}.dead") == 0
 
 
-def test_an_unroutable_event_is_never_marked_published(rabbitmq: str, external_queue) -> None:
-    # Nothing in the shop subscribes to payment events yet, and no outsider has bound a queue for them.
+def test_an_unroutable_event_is_never_marked_published(rabbitmq: str, external_queue,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every type has a consumer in the shop; with the payment mails' consumer taken away, nothing would bind a queue
+    # for payment events, and no outsider has bound one either.
+    payment_mails = subscriptions.by_consumer("users.payment_emails")
+    monkeypatch.setattr(topology, "SUBSCRIPTIONS",
+                        tuple(s for s in subscriptions.SUBSCRIPTIONS if s is not payment_mails))
     with transaction.atomic():
         event = record_event("payment.succeeded", {"payment_id": "p1", "order_id": "o1", "amount": "5.00",
                                                    "currency": "USD"})
@@ -115,6 +120,17 @@ def test_an_unroutable_event_is_never_marked_published(rabbitmq: str, external_q
     event.refresh_from_db()
     assert event.published_at is not None
     assert [json.loads(m.body)["id"] for m in _drain(rabbitmq, queue.name)] == [str(event.id)]
+
+
+def test_every_event_type_the_shop_publishes_is_taken_by_a_queue_of_its_own(rabbitmq: str) -> None:
+    with transaction.atomic():
+        events = [record_event(event_type, {"order_id": "o1"}) for event_type in sorted(EVENT_TYPES)]
+
+    assert relay_outbox() == len(events)
+
+    assert not OutboxEvent.objects.filter(published_at=None).exists()
+    for subscription in subscriptions.SUBSCRIPTIONS:
+        assert message_count(rabbitmq, topology.queue_name(subscription)) == len(subscription.event_types)
 
 
 def test_a_message_the_broker_refuses_is_not_marked_published(rabbitmq: str, external_queue) -> None:
