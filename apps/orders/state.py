@@ -1,5 +1,5 @@
 """The order status machine, in one place: which transitions are legal, which event each one publishes and which
-stock effect follows it. Services ask this module; nothing else decides whether an order may move.
+status gives stock back. Services ask this module; nothing else decides whether an order may move.
 
     pending -> paid -> shipped -> delivered
     pending -> canceled
@@ -7,8 +7,6 @@ stock effect follows it. Services ask this module; nothing else decides whether 
 """
 
 from __future__ import annotations
-
-from enum import StrEnum
 
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.errors import InvalidTransition
@@ -29,19 +27,11 @@ EVENT_FOR_STATUS: dict[OrderStatus, str] = {
 }
 
 
-class StockEffect(StrEnum):
-    """What the catalog must do with an order's reservation once a status is durable."""
-
-    RELEASE = "release"
-    COMMIT = "commit"
-
-
+# A status that gives the order's reserved stock back to the catalog once it is durable. The orders context's
+# follow-ups do it right after the change (``services.followups`` says why that is not an event's business).
 # Derived from the status the order is in (not from the transition), so a retry can always work out what is owed.
-STOCK_EFFECT_FOR_STATUS: dict[OrderStatus, StockEffect] = {
-    OrderStatus.CANCELED: StockEffect.RELEASE,
-    OrderStatus.SHIPPED: StockEffect.COMMIT,
-    OrderStatus.DELIVERED: StockEffect.COMMIT,
-}
+# Committing a shipped order's stock is the catalog's own reaction to ``order.shipped`` (``apps.products.consumers``).
+RELEASES_STOCK: frozenset[OrderStatus] = frozenset({OrderStatus.CANCELED})
 
 
 def can_transition(from_status: str, to_status: str) -> bool:

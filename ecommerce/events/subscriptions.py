@@ -71,6 +71,12 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
         handler_path="apps.users.notifications.consumers.payment_email_prepare",
     ),
     Subscription(
+        consumer="products.stock_commit",
+        role="products",
+        event_types=("order.shipped", "order.delivered"),
+        handler_path="apps.products.consumers.stock_commit_on_shipment",
+    ),
+    Subscription(
         consumer="users.stock_low_digest",
         role="users",
         event_types=("stock.low",),

@@ -3,13 +3,24 @@ mechanism of the orders context.
 
 Rules guarded here:
 - The work is derived from the order's current status alone, so it can be redone at any time: the catalog's
-  reservation is confirmed while the order is open (pending or paid), released once it is canceled and committed
-  once it shipped or was delivered; the cart claim the checkout made is completed; and every payment marked
-  ``refund_due`` is refunded through its provider (``refunds``). Every call is idempotent by order id (a refund by
-  the payment's own key), so doing the work twice is harmless.
+  reservation is confirmed while the order is open and released once it is canceled; the cart claim the checkout
+  made is completed; and every payment marked ``refund_due`` is refunded through its provider (``refunds``). Every
+  call is idempotent by order id (a refund by the payment's own key), so doing the work twice is harmless.
 - ``Order.followup_pending`` is set in the same transaction as the change and cleared only once the work for that
   very status succeeded. Whatever a failed call or a crash left undone is redone by ``orders_followups_resume``,
   which beat runs every minute; no per-order retry task exists besides it.
+
+Why a canceled or expired order's stock is released here, right after the change, and not by a consumer of
+``order.canceled`` (the catalog's consumer commits a shipped order's stock, ``apps.products.consumers``):
+- The release is what the change is for. The cancel answer promises the stock is back on sale, and expiry exists to
+  put unpaid stock back on sale; availability is what checkout sells against. As an event's effect it would wait
+  for the broker: every outage would hold the stock of every canceled and expired order off sale until the broker
+  returned (lost sales, where an outage must only delay background work), and a split deployment without a broker
+  would never get it back.
+- Once-only does not need an event id here. The release settles only reservations still ``reserved``, under their
+  row locks, in one transaction: a redo by the sweep, a retried or concurrent call releases nothing twice. The key
+  that must not count twice is the reservation (order, product), not a message about it.
+- Its failures are covered by the durable flag and the sweep, whether or not a broker is there.
 """
 
 from __future__ import annotations
@@ -23,7 +34,7 @@ from django.utils import timezone
 
 from apps.orders.models import Order, Payment
 from apps.orders.services.refunds import payments_refund_due
-from apps.orders.state import STOCK_EFFECT_FOR_STATUS, StockEffect
+from apps.orders.state import RELEASES_STOCK
 from ecommerce.contracts.carts import carts_service
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.contracts.products import products_service
@@ -39,13 +50,11 @@ def order_followups_run(*, order_id: uuid.UUID, status: str, raise_errors: bool 
     """Do what ``status`` (committed) owes the catalog and the cart, then clear the flag. Returns whether it all
     succeeded; a failure is logged (or raised with ``raise_errors``) and left to the sweep."""
     try:
-        effect = STOCK_EFFECT_FOR_STATUS.get(OrderStatus(status))
-        if effect == StockEffect.RELEASE:
+        if OrderStatus(status) in RELEASES_STOCK:
             products_service.stock_release(order_id=order_id)
-        elif effect == StockEffect.COMMIT:
-            products_service.stock_commit(order_id=order_id)
         else:
-            # An open order keeps its reservation: confirmed, the stale-reservation sweep never takes it back.
+            # Any other order keeps its reservation (until its shipment commits it): confirmed, the stale-reservation
+            # sweep never takes it back.
             products_service.stock_reservation_confirm(order_id=order_id)
         carts_service.cart_claim_complete(order_id=order_id)
         payments_refund_due(order_id=order_id)

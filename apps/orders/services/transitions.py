@@ -3,8 +3,9 @@
 Rules guarded here:
 - Every change locks the order row and writes the new status, a history row and its outbox event in one
   transaction, so two concurrent transitions cannot both apply and no change exists without its event.
-- What the new status owes other contexts (the stock effect, the cart claim) follows after commit through
-  ``followups``, flagged durably in that same transaction.
+- What the new status owes other contexts (a canceled order's stock, a refund) follows after commit through
+  ``followups``, flagged durably in that same transaction. A shipped order's stock is committed by the catalog when
+  it takes ``order.shipped``.
 - An order becomes paid with the payment that paid it: a provider's (``webhooks``), or, when staff mark it paid,
   an offline payment recorded here (``manual``). Canceling an order owes back every payment that took money
   (``refunds``): a provider's is refunded after commit by the follow-ups, a manual one is recorded refunded at once.
@@ -29,7 +30,7 @@ from apps.orders.models import MANUAL_PROVIDER, Order, OrderStatusChange, Paymen
 from apps.orders.services.followups import order_followups_run
 from apps.orders.services.payments import payment_record_manual
 from apps.orders.services.refunds import payments_refund_on_cancel
-from apps.orders.state import EVENT_FOR_STATUS, STOCK_EFFECT_FOR_STATUS, ensure_transition
+from apps.orders.state import EVENT_FOR_STATUS, RELEASES_STOCK, ensure_transition
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.errors import InvalidTransition, NotFound
 from ecommerce.events.outbox import record_event
@@ -70,7 +71,7 @@ def order_transition_locked(order: Order, to_status: OrderStatus, *, actor_id: i
         order.payment_method = payment.provider
     elif to_status == OrderStatus.CANCELED:
         payments_refund_on_cancel(order)
-    owes_followup = to_status in STOCK_EFFECT_FOR_STATUS
+    owes_followup = to_status in RELEASES_STOCK
     if owes_followup:
         order.followup_pending = True
     order.save(update_fields=["status", "payment_status", "payment_method", "followup_pending", "updated_at"])
