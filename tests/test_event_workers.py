@@ -17,16 +17,18 @@ from django.core.management import call_command
 from django.test import Client
 from kombu import Connection, Queue
 
+from apps.products.models import Product
 from ecommerce.contracts.users import UserDTO
 from ecommerce.events import subscriptions, topology
 from ecommerce.events.models import DeadLetter, OutboxEvent, ProcessedEvent
 from ecommerce.events.relay import relay_outbox
+from ecommerce.roles import Role
 from tests.support.broker import url_through
 from tests.support.locks import consumer_held_up, sessions_waiting_on_a_lock
 from tests.support.shop import place_order
 from tests.support.smtp import SmtpServer
 from tests.support.tcp_proxy import TcpProxy
-from tests.support.workers import CeleryWorker, message_count
+from tests.support.workers import CeleryWorker, event_queue_names, events_settled, message_count
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.postgres]
 
@@ -41,29 +43,18 @@ def customer(make_user: Callable[..., UserDTO]) -> UserDTO:
 def _worker(start_worker: Callable[..., CeleryWorker], settings: Any, smtp: SmtpServer, *,
             broker_url: str | None = None, **env: str) -> CeleryWorker:
     worker = start_worker(broker_url=broker_url, env={"EMAIL_URL": smtp.url, **env})
-    worker.wait_consuming([topology.queue_name(ORDER_EMAILS), f"{settings.ECOMMERCE_BROKER_NAMESPACE}celery"])
+    worker.wait_consuming(event_queue_names(settings.ECOMMERCE_BROKER_NAMESPACE))
     return worker
 
 
-def _settled(url: str, *queue_names: str, quiet_for: float = 1.0, timeout: float = 30.0) -> None:
-    """Until the queues have stayed empty (nothing ready, nothing in flight) for ``quiet_for`` seconds."""
-    deadline = time.monotonic() + timeout
-    quiet_since = None
-    while time.monotonic() < deadline:
-        busy = False
-        with Connection(url) as connection:
-            for name in queue_names:
-                _, ready, _ = connection.channel().queue_declare(queue=name, passive=True)
-                busy = busy or ready > 0
-        if busy or ProcessedEvent.objects.count() < OutboxEvent.objects.filter(
-                type__startswith="order.").count():
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since >= quiet_for:
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"{queue_names} did not settle within {timeout:.0f}s")
+def _settled(rabbitmq: str, settings: Any) -> None:
+    events_settled(rabbitmq, settings.ECOMMERCE_BROKER_NAMESPACE)
+
+
+def _stock(order: dict[str, Any]) -> tuple[int, int]:
+    """Stock on hand and reserved of the (one) product ``order`` bought."""
+    product = Product.objects.get(pk=order["items"][0]["product_id"])
+    return product.stock_on_hand, product.stock_reserved
 
 
 def _relay_until_published(*, timeout: float = 30.0) -> None:
@@ -96,7 +87,7 @@ def test_a_worker_mails_the_customer_through_smtp_once_however_often_the_event_a
     # The relay publishes the same event again (as after a crash between the broker's confirm and the mark).
     OutboxEvent.objects.update(published_at=None)
     assert relay_outbox() == 1
-    _settled(rabbitmq, topology.queue_name(ORDER_EMAILS), f"{settings.ECOMMERCE_BROKER_NAMESPACE}celery")
+    _settled(rabbitmq, settings)
     assert len(smtp_server.sink.to("ann@example.com")) == 1
     assert ProcessedEvent.objects.filter(consumer=ORDER_EMAILS.consumer).count() == 1
 
@@ -107,29 +98,47 @@ def test_events_written_while_the_broker_is_unreachable_are_all_delivered_once_w
     proxied = url_through(broker_proxy.port)
     _worker(start_worker, settings, smtp_server, broker_url=proxied)
     settings.CELERY_BROKER_URL = proxied
+    staff = client_for(Role.ORDER_STAFF)
 
+    # while the broker is unreachable: two orders, one canceled, and a third paid (offline) and shipped
     broker_proxy.cut()
     first = place_order(client_for, customer)
     second = place_order(client_for, customer)
     canceled = client_for(customer).post(f"/api/v1/orders/{second['id']}/cancel")
+    third = place_order(client_for, customer, quantity=3)
+    for status in ("paid", "shipped"):
+        moved = staff.post(f"/api/v1/orders/{third['id']}/status", {"status": status}, format="json")
+        assert moved.status_code == 200, moved.content
     assert canceled.status_code == 200, canceled.content
     assert relay_outbox() == 0
-    assert OutboxEvent.objects.filter(published_at=None, attempts=1).count() == 3
+    owed = ["order.created"] * 3 + ["order.canceled", "payment.succeeded", "order.paid", "order.shipped"]
+    assert sorted(OutboxEvent.objects.filter(published_at=None, attempts=1).values_list("type", flat=True)) == sorted(
+        owed)
     ready = Client().get("/readyz")
     assert ready.status_code == 200, ready.content
     assert ready.json()["background"]["broker"] == "unavailable"
-    assert ready.json()["background"]["outbox"]["pending"] == 3
+    assert ready.json()["background"]["outbox"]["pending"] == len(owed)
+    # The canceled order's stock is back on sale at once; the shipped one's is still reserved, not yet taken off hand.
+    assert _stock(second) == (50, 0)
+    assert _stock(third) == (50, 3)
 
     broker_proxy.restore()
     _relay_until_published()
+    smtp_server.sink.wait_for("ann@example.com", count=7, timeout=60)
+    _settled(rabbitmq, settings)
+    # and the relay publishes every event a second time (as after a crash between the broker's confirm and the mark)
+    OutboxEvent.objects.update(published_at=None, next_attempt_at=None)
+    _relay_until_published()
+    _settled(rabbitmq, settings)
 
-    mails = smtp_server.sink.wait_for("ann@example.com", count=3, timeout=60)
-    _settled(rabbitmq, topology.queue_name(ORDER_EMAILS), f"{settings.ECOMMERCE_BROKER_NAMESPACE}celery")
     assert sorted(mail.subject for mail in smtp_server.sink.to("ann@example.com")) == sorted([
         f"We received your order {first['number']}", f"We received your order {second['number']}",
-        f"Your order {second['number']} was canceled"])
-    assert len(mails) == 3
-    assert ProcessedEvent.objects.filter(consumer=ORDER_EMAILS.consumer).count() == 3
+        f"Your order {second['number']} was canceled", f"We received your order {third['number']}",
+        f"Payment received for order {third['number']}", f"Receipt for order {third['number']}",
+        f"Your order {third['number']} is on its way"])
+    assert (_stock(first), _stock(second), _stock(third)) == ((50, 2), (50, 0), (47, 0))
+    assert ProcessedEvent.objects.count() == sum(len(subscriptions.subscribers_of(t)) for t in owed)
+    assert not DeadLetter.objects.exists()
 
 
 def test_a_worker_killed_mid_message_gets_it_again_and_the_effect_happens_once(
@@ -152,7 +161,7 @@ def test_a_worker_killed_mid_message_gets_it_again_and_the_effect_happens_once(
     _worker(start_worker, settings, smtp_server)
 
     received = smtp_server.sink.wait_for("ann@example.com")
-    _settled(rabbitmq, topology.queue_name(ORDER_EMAILS), f"{settings.ECOMMERCE_BROKER_NAMESPACE}celery")
+    _settled(rabbitmq, settings)
     assert [mail.subject for mail in received] == [f"We received your order {order['number']}"]
     assert len(smtp_server.sink.to("ann@example.com")) == 1
     assert ProcessedEvent.objects.filter(consumer=ORDER_EMAILS.consumer).count() == 1

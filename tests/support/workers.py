@@ -120,3 +120,32 @@ def message_count(broker_url: str, queue_name: str) -> int:
     with Connection(broker_url, connect_timeout=3) as broker:
         _, messages, _ = broker.channel().queue_declare(queue=queue_name, passive=True)
         return messages
+
+
+def event_queue_names(namespace: str) -> list[str]:
+    """Every consumer's queue and the monolith's task queue: what a monolith worker reads."""
+    from ecommerce.events import subscriptions, topology
+
+    return [*(topology.queue_name(s) for s in subscriptions.SUBSCRIPTIONS), f"{namespace}celery"]
+
+
+def events_settled(broker_url: str, namespace: str, *, quiet_for: float = 1.0, timeout: float = 30.0) -> None:
+    """Until every (consumer, event) the outbox owes was handled or given up on, and the worker's queues have stayed
+    empty (nothing ready, so the mails those consumers wrote are sent too) for ``quiet_for`` seconds."""
+    from ecommerce.events.models import DeadLetter, OutboxEvent, ProcessedEvent
+    from ecommerce.events.subscriptions import subscribers_of
+
+    names = event_queue_names(namespace)
+    deadline = time.monotonic() + timeout
+    quiet_since = None
+    while time.monotonic() < deadline:
+        owed = sum(len(subscribers_of(event_type)) for event_type in OutboxEvent.objects.values_list("type", flat=True))
+        settled = ProcessedEvent.objects.count() + DeadLetter.objects.filter(replayed_at=None).count()
+        if settled < owed or any(message_count(broker_url, name) for name in names):
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since >= quiet_for:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the events did not settle within {timeout:.0f}s")
