@@ -1,17 +1,24 @@
 """Payments over HTTP in both modes, with the sandbox provider as a shopper meets it: the servers run without a
 broker, so the processor's first delivery attempt posts its signed webhook to the deployment's public address (the
 gateway, in a split deployment) right after the shopper's card is taken, and the order turns paid through that
-webhook alone. Then staff ship it. A declined card, replays and the webhook's refusals are checked the same way."""
+webhook alone. Then staff ship it. In the monolith, whose server delivers committed events to its own consumers, every
+event of that journey takes effect once: each of the customer's mails is written once and the shipped units leave
+stock on hand once (read from the database: the API shows only what is available, which committing leaves alone).
+The split deployment under test has no broker, so its events for other roles wait; ``test_split_events`` follows the
+same journey there through RabbitMQ and the roles' workers. A declined card, replays and the webhook's refusals are
+checked the same way in both modes."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
-from tests.e2e.conftest import Customer, assert_problem, eventually
+from tests.e2e.conftest import Customer, Shop, assert_problem, eventually, mails_to
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +39,21 @@ def _payment(customer: Customer, order_id: str, key: str) -> httpx.Response:
     return customer.api.post(f"/orders/{order_id}/payments", headers={"Idempotency-Key": key})
 
 
-def test_a_paid_order_goes_from_checkout_through_the_webhook_to_shipped(customer: Customer, make_product,
+def stock_on_hand_and_reserved(shop: Shop, product_id: int) -> tuple[int, int]:
+    assert shop.deployment is not None
+    role = "products" if shop.deployment.is_split else "monolith"
+    with psycopg.connect(shop.deployment.database_url(role)) as database:
+        row = database.execute("SELECT stock_on_hand, stock_reserved FROM products_product WHERE id = %s",
+                               [product_id]).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def _outbox_drained(shop: Shop) -> bool:
+    return httpx.get(f"{shop.base_url}/readyz", timeout=10).json()["background"]["outbox"]["pending"] == 0
+
+
+def test_a_paid_order_goes_from_checkout_through_the_webhook_to_shipped(shop: Shop, customer: Customer, make_product,
                                                                        address_of, order_staff: httpx.Client,
                                                                        catalog_staff: httpx.Client) -> None:
     # given a pending order of two units
@@ -65,6 +86,21 @@ def test_a_paid_order_goes_from_checkout_through_the_webhook_to_shipped(customer
     assert shipped.status_code == 200, shipped.text
     assert shipped.json()["status"] == "shipped"
     assert catalog_staff.get(f"/products/{product['id']}").json()["stock"] == 1
+
+    if shop.mode != "monolith":
+        return
+    # and every event of the journey took effect once
+    number = order["number"]
+    assert eventually(lambda: _outbox_drained(shop), timeout=30)
+    def about_the_order() -> list[str]:
+        return sorted(str(mail["Subject"]) for mail in mails_to(shop, customer.email) if number in mail["Subject"])
+
+    assert eventually(lambda: len(about_the_order()) >= 4, timeout=30), about_the_order()
+    time.sleep(1)  # time enough for a second delivery, were there going to be one
+    subjects = about_the_order()
+    assert subjects == sorted([f"We received your order {number}", f"Payment received for order {number}",
+                               f"Receipt for order {number}", f"Your order {number} is on its way"])
+    assert stock_on_hand_and_reserved(shop, product["id"]) == (1, 0)
 
 
 def test_a_declined_card_fails_the_payment_and_the_order_stays_pending(customer: Customer, make_product,
