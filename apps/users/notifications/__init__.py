@@ -4,7 +4,8 @@ Why here: every notification needs a person's e-mail address and name, and those
 tables. A consumer running in the users role reads them directly, inside its own transaction, instead of asking
 another context for an address once per event (a contract call per event, and one that rule 4 forbids inside the
 consumer's transaction). Everything else a mail shows arrives with the event: an order event carries the order's
-number, lines, totals and currency, so no other context is asked either. The catalog staff a low-stock digest goes
+number, lines, totals and currency, and a payment event its amount and reference besides, so no other context is
+asked either. The catalog staff a low-stock digest goes
 to are users with that role, also here.
 
 - ``consumers``: the event handlers (``ecommerce.events.subscriptions`` names them); they validate the event and
