@@ -138,6 +138,32 @@ class TooManyOpenOrders(ContractError):
     title = "Too many unpaid orders"
 
 
+class PriceChanged(ContractError):
+    """The cart's total is not the one the shopper saw (``expected_total``); ``lines`` lists
+    ``{"product_id", "old_unit_price", "new_unit_price"}`` for every line whose price changed since it was added."""
+
+    code = "price_changed"
+    status = 409
+    title = "Prices changed since you looked"
+
+
+class VoucherInvalid(ContractError):
+    """A voucher that cannot be used: ``reason`` says why (``unknown``, ``not_started``, ``expired``,
+    ``below_minimum``, ``used_up``, ``customer_limit``) and ``errors`` carries the message under ``code``."""
+
+    code = "voucher_invalid"
+    status = 400
+    title = "Voucher cannot be used"
+
+    def __init__(self, detail: str | None = None, *, reason: str = "unknown", **extra: Any) -> None:
+        extra.setdefault("errors", {"code": [detail or self.title]})
+        super().__init__(detail, reason=reason, **extra)
+
+    @property
+    def reason(self) -> str:
+        return self.extra["reason"]
+
+
 class WebhookSignatureInvalid(ContractError):
     """A provider's webhook whose signature is missing, does not match any accepted secret, or is too old."""
 

@@ -1,6 +1,12 @@
-"""Carts hold only product ids and quantities. Prices, names and stock are never stored here: whoever shows a cart
-reads them from the catalog every time, so a cart always reflects today's prices. No foreign key leaves this
-context; users, products and orders are referenced by plain ids.
+"""Carts hold product ids and quantities. Names and stock are never stored here, and neither is the price a cart is
+charged at: whoever shows a cart reads today's prices from the catalog every time. A line keeps only the unit price
+the shopper saw when adding it (``added_unit_price``), so the shop can say which prices changed since. No foreign key
+leaves this context; users, products and orders are referenced by plain ids.
+
+A cart belongs to a user or, before the shopper signs in, to a guest: a guest cart is known by a random token, of
+which only a hash is stored (a leaked table holds no usable token), and it disappears once merged into the user's
+cart or once it has not changed for ``ECOMMERCE_GUEST_CART_TTL_HOURS``. The applied voucher is kept as its code only:
+whether it still applies, and how much it takes off, is the orders context's answer.
 
 A checkout claims a cart by moving its lines into a ``CartClaim`` keyed by the order id, in one transaction under
 the cart's row lock: the cart is empty at once, so a second checkout of it finds nothing to take, and whatever the
@@ -15,17 +21,35 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from ecommerce.money import MONEY_FIELD
+
+VOUCHER_CODE_MAX_LENGTH = 64
+
 
 class Cart(models.Model):
-    user_id = models.PositiveBigIntegerField(unique=True)
+    # Exactly one of the two is set: a user's cart, or a guest's (by the SHA-256 of its token).
+    user_id = models.PositiveBigIntegerField(unique=True, null=True, blank=True)
+    guest_token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
+    voucher_code = models.CharField(max_length=VOUCHER_CODE_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ("id",)
+        indexes = [
+            models.Index(fields=["updated_at"], name="carts_guest_updated_idx",
+                         condition=Q(guest_token_hash__isnull=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user_id__isnull=False, guest_token_hash__isnull=True)
+                | Q(user_id__isnull=True, guest_token_hash__isnull=False),
+                name="carts_cart_user_or_guest",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"Cart of user {self.user_id}"
+        return f"Cart of user {self.user_id}" if self.user_id is not None else f"Guest cart {self.pk}"
 
 
 class CartItem(models.Model):
@@ -34,6 +58,8 @@ class CartItem(models.Model):
     quantity = models.PositiveIntegerField()
     # Not auto_now_add: a line given back by a failed checkout keeps its place in the cart.
     added_at = models.DateTimeField(default=timezone.now)
+    # The unit price shown when the line was first added (None for lines older than this column); never charged.
+    added_unit_price = models.DecimalField(**MONEY_FIELD, null=True, blank=True)
 
     class Meta:
         # Lines are shown in the order they were first added.
@@ -59,6 +85,7 @@ class CartClaim(models.Model):
     order_id = models.UUIDField(unique=True)
     cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="claims")
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.OPEN)
+    voucher_code = models.CharField(max_length=VOUCHER_CODE_MAX_LENGTH, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     settled_at = models.DateTimeField(null=True, blank=True)
 
@@ -88,6 +115,7 @@ class CartClaimLine(models.Model):
     product_id = models.PositiveBigIntegerField()
     quantity = models.PositiveIntegerField()
     added_at = models.DateTimeField()
+    added_unit_price = models.DecimalField(**MONEY_FIELD, null=True, blank=True)
 
     class Meta:
         ordering = ("product_id",)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("apps.gateway.api.cart")),
     path("", include("apps.gateway.api.orders")),
     path("", include("apps.gateway.api.payments")),
+    path("", include("apps.gateway.api.vouchers")),
 ]

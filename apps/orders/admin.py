@@ -158,3 +158,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         """Lines and history are read-only too."""
+
+# Vouchers have their own admin module; importing it registers them.
+from apps.orders import admin_vouchers  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from apps.orders.models import Order, OrderLine, Payment
+from apps.orders.models import Order, OrderLine, Payment, Voucher
 from ecommerce.contracts.orders import (
     OrderDTO,
     OrderLineDTO,
@@ -13,6 +13,8 @@ from ecommerce.contracts.orders import (
     PaymentDTO,
     PaymentStatus,
     ShippingAddressDTO,
+    VoucherDTO,
+    VoucherKind,
 )
 
 
@@ -51,4 +53,12 @@ def payment_to_dto(payment: Payment) -> PaymentDTO:
         status=PaymentStatus(payment.status), amount=payment.amount, currency=payment.currency,
         client_secret=payment.client_secret or None, failure_message=payment.failure_message or None,
         created_at=payment.created_at, updated_at=payment.updated_at,
+    )
+
+
+def voucher_to_dto(voucher: Voucher) -> VoucherDTO:
+    return VoucherDTO(
+        id=voucher.pk, code=voucher.code, kind=VoucherKind(voucher.kind), value=voucher.value,
+        min_subtotal=voucher.min_subtotal, starts_at=voucher.starts_at, ends_at=voucher.ends_at,
+        max_uses=voucher.max_uses, max_uses_per_customer=voucher.max_uses_per_customer, uses=voucher.uses,
     )

@@ -252,3 +252,60 @@ class ProviderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.type} {self.event_id} ({self.outcome})"
+
+
+class VoucherKind(models.TextChoices):
+    PERCENT = "percent", "Percent of the subtotal"
+    FIXED = "fixed", "Fixed amount off the subtotal"
+
+
+class Voucher(models.Model):
+    """A code a shopper enters for money off their order. ``uses`` counts the orders holding a redemption now (a
+    canceled order gives its use back); the database refuses more uses than ``max_uses``, so racing checkouts cannot
+    overspend it. Codes are kept upper-case and matched case-insensitively."""
+
+    code = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=16, choices=VoucherKind.choices)
+    value = models.DecimalField(**MONEY_FIELD, help_text="Percent (0-100) or an amount, as the kind says.")
+    min_subtotal = models.DecimalField(**MONEY_FIELD, null=True, blank=True,
+                                       help_text="The least subtotal it applies to; empty: any.")
+    starts_at = models.DateTimeField(null=True, blank=True, help_text="Empty: valid from now.")
+    ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty: valid until used up.")
+    max_uses = models.PositiveIntegerField(null=True, blank=True, help_text="Orders in all; empty: no limit.")
+    max_uses_per_customer = models.PositiveIntegerField(null=True, blank=True,
+                                                        help_text="Orders per customer; empty: no limit.")
+    uses = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=VoucherKind.values), name="orders_voucher_kind_valid"),
+            models.CheckConstraint(condition=Q(value__gte=0) & (~Q(kind=VoucherKind.PERCENT) | Q(value__lte=100)),
+                                   name="orders_voucher_value_in_range"),
+            models.CheckConstraint(condition=Q(max_uses__isnull=True) | Q(uses__lte=models.F("max_uses")),
+                                   name="orders_voucher_uses_within_limit"),
+            models.CheckConstraint(condition=Q(starts_at__isnull=True) | Q(ends_at__isnull=True)
+                                   | Q(ends_at__gt=models.F("starts_at")), name="orders_voucher_window_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class VoucherRedemption(models.Model):
+    """One order's use of a voucher, written in the order's transaction; deleted when the order is canceled."""
+
+    voucher = models.ForeignKey(Voucher, on_delete=models.PROTECT, related_name="redemptions")
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="voucher_redemption")
+    user_id = models.PositiveBigIntegerField()
+    code = models.CharField(max_length=64)
+    discount = models.DecimalField(**MONEY_FIELD)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["voucher", "user_id"], name="orders_redemption_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.order_id}"

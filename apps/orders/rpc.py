@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from decimal import Decimal
 from uuid import UUID
 
 from apps.orders import selectors, services
-from apps.orders.dto import order_to_dto, payment_to_dto
+from apps.orders.dto import order_to_dto, payment_to_dto, voucher_to_dto
+from apps.orders.services import vouchers
 from ecommerce.contracts.common import Page
 from ecommerce.contracts.orders import (
     CheckoutResult,
@@ -17,16 +19,23 @@ from ecommerce.contracts.orders import (
     OrderStatus,
     PaymentCreateResult,
     PaymentDTO,
+    ShippingAddressInput,
+    VoucherChanges,
+    VoucherDTO,
+    VoucherInput,
+    VoucherQuote,
     WebhookReceipt,
 )
 from ecommerce.errors import WebhookSignatureInvalid
 
 
 class LocalOrdersService(OrdersService):
-    def order_checkout(self, *, user_id: int, address_id: int, idempotency_key: str,
-                       request_fingerprint: str) -> CheckoutResult:
+    def order_checkout(self, *, user_id: int, address_id: int | None = None, idempotency_key: str,
+                       request_fingerprint: str, shipping_address: ShippingAddressInput | None = None,
+                       expected_total: Decimal | None = None) -> CheckoutResult:
         return services.order_checkout(user_id=user_id, address_id=address_id, idempotency_key=idempotency_key,
-                                       request_fingerprint=request_fingerprint)
+                                       request_fingerprint=request_fingerprint, shipping_address=shipping_address,
+                                       expected_total=expected_total)
 
     def order_list(self, *, user_id: int | None, status: OrderStatus | None = None, page: int = 1,
                    page_size: int = 20) -> Page[OrderDTO]:
@@ -67,3 +76,23 @@ class LocalOrdersService(OrdersService):
             raise WebhookSignatureInvalid("The body did not arrive intact.") from error
         return services.payment_webhook_receive(provider=provider, body=body,
                                                 headers={name.lower(): value for name, value in headers.items()})
+
+    def voucher_quote(self, *, code: str, user_id: int | None, subtotal: Decimal) -> VoucherQuote:
+        normalized, discount = vouchers.voucher_quote(code=code, user_id=user_id, subtotal=subtotal)
+        return VoucherQuote(code=normalized, discount=discount)
+
+    def voucher_list(self, *, page: int = 1, page_size: int = 20) -> Page[VoucherDTO]:
+        count, found = selectors.voucher_list(page=page, page_size=page_size)
+        return Page[VoucherDTO](count=count, results=[voucher_to_dto(voucher) for voucher in found])
+
+    def voucher_get(self, *, voucher_id: int) -> VoucherDTO:
+        return voucher_to_dto(selectors.voucher_get(voucher_id=voucher_id))
+
+    def voucher_create(self, *, voucher: VoucherInput) -> VoucherDTO:
+        return voucher_to_dto(vouchers.voucher_create(voucher=voucher))
+
+    def voucher_update(self, *, voucher_id: int, changes: VoucherChanges) -> VoucherDTO:
+        return voucher_to_dto(vouchers.voucher_update(voucher_id=voucher_id, changes=changes))
+
+    def voucher_delete(self, *, voucher_id: int) -> None:
+        vouchers.voucher_delete(voucher_id=voucher_id)

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 
-from apps.orders.models import Order, Payment
+from apps.orders.models import Order, Payment, Voucher
 from ecommerce.errors import NotFound
 from ecommerce.paging import paginate
 
@@ -48,3 +48,15 @@ def payment_get(*, payment_id: UUID, user_id: int | None = None) -> Payment:
     if payment is None:
         raise NotFound("Payment not found.")
     return payment
+
+
+def voucher_get(*, voucher_id: int) -> Voucher:
+    voucher = Voucher.objects.filter(pk=voucher_id).first()
+    if voucher is None:
+        raise NotFound("Voucher not found.")
+    return voucher
+
+
+def voucher_list(*, page: int = 1, page_size: int = 20) -> tuple[int, list[Voucher]]:
+    """By code; the total count and one page."""
+    return paginate(Voucher.objects.order_by("code"), page=page, page_size=page_size)

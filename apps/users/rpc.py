@@ -86,6 +86,9 @@ class LocalUsersService(UsersService):
     def address_get(self, *, user_id: int, address_id: int) -> AddressDTO:
         return address_dto(selectors.address_get(user_id=user_id, address_id=address_id))
 
+    def address_clean(self, *, address: AddressInput) -> AddressInput:
+        return AddressInput(**services.address_clean(**address.model_dump()))
+
     def address_create(self, *, user_id: int, address: AddressInput) -> AddressDTO:
         return address_dto(services.address_create(user_id=user_id, **address.model_dump()))
 

@@ -50,6 +50,10 @@ ECOMMERCE_ORDER_TTL_MINUTES = env.int("ECOMMERCE_ORDER_TTL_MINUTES", default=30)
 ECOMMERCE_MAX_OPEN_ORDERS_PER_USER = env.int("ECOMMERCE_MAX_OPEN_ORDERS_PER_USER", default=5)
 if ECOMMERCE_MAX_OPEN_ORDERS_PER_USER < 0:
     raise environ.ImproperlyConfigured("ECOMMERCE_MAX_OPEN_ORDERS_PER_USER must be 0 (no cap) or a positive number")
+# A guest cart nobody changed for this long is expired (its token answers 404) and purged by a periodic job.
+ECOMMERCE_GUEST_CART_TTL_HOURS = env.int("ECOMMERCE_GUEST_CART_TTL_HOURS", default=168)
+if ECOMMERCE_GUEST_CART_TTL_HOURS < 1:
+    raise environ.ImproperlyConfigured("ECOMMERCE_GUEST_CART_TTL_HOURS must be at least 1")
 ECOMMERCE_LOW_STOCK_THRESHOLD = env.int("ECOMMERCE_LOW_STOCK_THRESHOLD", default=5)
 ECOMMERCE_THROTTLE_ANON = env.str("ECOMMERCE_THROTTLE_ANON", default="300/min")
 ECOMMERCE_THROTTLE_USER = env.str("ECOMMERCE_THROTTLE_USER", default="1200/min")
@@ -275,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "carts-release-stale-claims": {"task": "apps.carts.tasks.release_stale_claims", "schedule": 60.0},
     "carts-purge-settled-claims": {"task": "apps.carts.tasks.purge_settled_claims", "schedule": 3600.0},
+    "carts-purge-expired-guest-carts": {"task": "apps.carts.tasks.purge_expired_guest_carts", "schedule": 3600.0},
     "users-send-due-notifications": {"task": "apps.users.tasks.send_due_notifications", "schedule": 60.0},
     "users-stock-low-digest": {
         "task": "apps.users.tasks.send_stock_low_digest", "schedule": ECOMMERCE_STOCK_DIGEST_MINUTES * 60.0,

@@ -103,7 +103,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         set_rollback()
         if isinstance(exc, RemoteServiceError):
             logger.warning("service failure answered as %s: %s", exc.status, exc.detail)
-        extra = {key: value for key, value in exc.extra.items() if key in {"errors", "lines"}}
+        extra = {key: value for key, value in exc.extra.items() if key in {"errors", "lines", "reason"}}
         return _problem_response(problem(exc.status, exc.code, exc.title, exc.detail, **extra))
     if isinstance(exc, drf.ValidationError):
         set_rollback()

@@ -21,10 +21,13 @@ class ProblemSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable machine-readable error code.")
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text="Validation messages per field (validation_error only).",
+        help_text="Messages per field (validation_error, voucher_invalid).",
     )
-    lines = serializers.ListField(child=serializers.DictField(), required=False,
-                                  help_text="Short lines (insufficient_stock only).")
+    lines = serializers.ListField(
+        child=serializers.DictField(), required=False,
+        help_text="insufficient_stock: the short lines `{product_id, requested, available}`; price_changed: the "
+        "lines whose price changed `{product_id, old_unit_price, new_unit_price}`.")
+    reason = serializers.CharField(required=False, help_text="voucher_invalid only: why the voucher cannot be used.")
 
 
 _DESCRIPTIONS = {

@@ -1,7 +1,13 @@
-"""Carts context contract. A cart holds product ids and quantities, nothing else: it never asks the catalog for a
-price, a name or a stock level (carts is a leaf context that calls no other). Whoever shows a cart prices it
-(the gateway, with one catalog call), and whoever adds to it passes the quantity the catalog has available, which the
-cart enforces under its own row lock.
+"""Carts context contract. A cart holds product ids and quantities (and, per line, the unit price the shopper was
+shown when adding it, so a price change can be pointed out); it never asks the catalog for a price, a name or a stock
+level (carts is a leaf context that calls no other). Whoever shows a cart prices it (the gateway, with one catalog
+call), and whoever adds to it passes the quantity the catalog has available, which the cart enforces under its own
+row lock.
+
+A cart is named by ``user_id`` (a signed-in shopper's) or by ``guest_token`` (a guest's, from ``guest_cart_create``):
+exactly one of the two. An unknown or expired guest token is NotFound. Signing in merges the guest cart into the
+user's (``guest_cart_merge``) once, however many sign-ins race. A cart may carry one voucher code; whether it applies
+is for the orders context to say.
 
 Checkout *claims* a cart: the lines move out of the cart into a claim keyed by the order id, so the cart is empty at
 once and a second checkout of the same cart finds nothing to take. The claim is then completed (the order exists)
@@ -15,24 +21,45 @@ from uuid import UUID
 
 from pydantic import Field
 
-from ecommerce.contracts.common import DTO
+from ecommerce.contracts.common import DTO, Money
 from ecommerce.rpc import Service, ServiceDelegator, rpc_method
 
 
 class CartLineDTO(DTO):
     product_id: int
     quantity: int = Field(ge=1)
+    added_unit_price: Money | None = Field(default=None, description="The unit price shown when first added.")
 
 
 class CartDTO(DTO):
-    user_id: int
+    user_id: int | None
     items: list[CartLineDTO] = Field(description="In the order the lines were first added.")
     updated_at: datetime | None
+    voucher_code: str | None = None
 
 
 class CartClaimDTO(DTO):
     order_id: UUID
     lines: list[CartLineDTO] = Field(description="What the claim took, one line per product, by product id.")
+    voucher_code: str | None = None
+
+
+class GuestCartDTO(DTO):
+    token: str = Field(description="Shown once; only its hash is kept.")
+
+
+class MergeNotice(DTO):
+    """A guest line that could not be merged whole: ``kept`` of the ``requested`` units are in the user's cart."""
+
+    product_id: int
+    code: str
+    requested: int
+    kept: int
+
+
+class CartMergeResult(DTO):
+    cart: CartDTO
+    notices: list[MergeNotice]
 
 
 class CartsService(Service):
@@ -41,35 +68,61 @@ class CartsService(Service):
 
     @rpc_method(idempotent=True)
     @abstractmethod
-    def cart_get(self, *, user_id: int) -> CartDTO: ...
+    def cart_get(self, *, user_id: int | None = None, guest_token: str | None = None) -> CartDTO: ...
 
     @rpc_method(idempotent=False)
     @abstractmethod
-    def cart_item_add(self, *, user_id: int, product_id: int, quantity: int, available: int) -> CartDTO:
+    def cart_item_add(self, *, user_id: int | None = None, guest_token: str | None = None, product_id: int,
+                      quantity: int, available: int, unit_price: Money | None = None) -> CartDTO:
         """Add ``quantity`` to the line (made if missing). The line's new quantity must be between 1 and the
         per-line maximum (else ValidationFailed) and at most ``available`` (else InsufficientStock naming the line);
-        the caller read ``available`` from the catalog."""
+        the caller read ``available`` and the ``unit_price`` it shows from the catalog. A line made here keeps that
+        price as the one the shopper saw."""
 
     @rpc_method(idempotent=True)
     @abstractmethod
-    def cart_item_set_quantity(self, *, user_id: int, product_id: int, quantity: int, available: int) -> CartDTO:
+    def cart_item_set_quantity(self, *, user_id: int | None = None, guest_token: str | None = None, product_id: int,
+                               quantity: int, available: int) -> CartDTO:
         """Quantity 0 removes the line (``available`` is not looked at then). A product not in the cart is
         NotFound."""
 
     @rpc_method(idempotent=True)
     @abstractmethod
-    def cart_item_remove(self, *, user_id: int, product_id: int) -> CartDTO: ...
+    def cart_item_remove(self, *, user_id: int | None = None, guest_token: str | None = None,
+                         product_id: int) -> CartDTO: ...
 
     @rpc_method(idempotent=True)
     @abstractmethod
-    def cart_clear(self, *, user_id: int) -> None: ...
+    def cart_clear(self, *, user_id: int | None = None, guest_token: str | None = None) -> None: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def cart_voucher_set(self, *, user_id: int | None = None, guest_token: str | None = None,
+                         code: str | None) -> CartDTO:
+        """Keep ``code`` as the cart's voucher (None removes it). The caller checked it with the orders context."""
+
+    # --- guest carts ---
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def guest_cart_create(self) -> GuestCartDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def guest_cart_merge(self, *, guest_token: str, user_id: int, available: dict[int, int],
+                         unit_prices: dict[int, Money]) -> CartMergeResult:
+        """Move the guest cart's lines into the user's cart and delete the guest cart, in one transaction: quantities
+        are added, each line capped at ``available`` (a product missing there has none) and at the per-line
+        maximum, and each capped line is reported. Merged lines take ``unit_prices`` (today's) as the price seen.
+        A guest voucher is kept when the user's cart has none. Done once: a guest cart already merged (or unknown,
+        or expired) merges nothing and the user's cart is returned as it is."""
 
     # --- checkout claims, keyed by order id; each call is idempotent ---
     @rpc_method(idempotent=True)
     @abstractmethod
     def cart_claim(self, *, user_id: int, order_id: UUID, replaces_order_id: UUID | None = None) -> CartClaimDTO:
-        """Move every line of the cart into a claim for ``order_id`` and return them. Nothing to claim:
-        ValidationFailed naming the cart if no other checkout holds a claim on it, else CartCheckoutInProgress.
+        """Move every line of the cart, and its voucher code, into a claim for ``order_id`` and return them.
+        Nothing to claim: ValidationFailed naming the cart if no other checkout holds a claim on it, else
+        CartCheckoutInProgress.
         Asked again for the same order, it returns the same lines. ``replaces_order_id``: the order id of a dead
         checkout with the same idempotency key; its open claim is given back to the cart first, in the same
         transaction, so this checkout takes its lines over."""

@@ -1,5 +1,9 @@
-"""Orders context contract: checkout, order reads, cancellation and fulfilment transitions, and the order's
-payments (creation, reads, the sandbox's confirmation step and the providers' webhooks)."""
+"""Orders context contract: checkout, order reads, cancellation and fulfilment transitions, the order's payments
+(creation, reads, the sandbox's confirmation step and the providers' webhooks), and vouchers.
+
+Vouchers belong to orders because a voucher is spent by an order: its use is taken in the order's own transaction
+(so no contract call stands between the count and the order, and racing checkouts cannot overspend it) and given back
+in the cancellation's. A cart only keeps the code; ``voucher_quote`` says what it takes off a subtotal now."""
 
 from __future__ import annotations
 
@@ -72,6 +76,66 @@ class OrderDTO(DTO):
     updated_at: datetime
 
 
+class VoucherKind(StrEnum):
+    PERCENT = "percent"
+    FIXED = "fixed"
+
+
+class VoucherDTO(DTO):
+    id: int
+    code: str
+    kind: VoucherKind
+    value: Money
+    min_subtotal: Money | None
+    starts_at: datetime | None
+    ends_at: datetime | None
+    max_uses: int | None
+    max_uses_per_customer: int | None
+    uses: int
+
+
+class VoucherInput(DTO):
+    code: str
+    kind: VoucherKind
+    value: Money
+    min_subtotal: Money | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    max_uses: int | None = None
+    max_uses_per_customer: int | None = None
+
+
+class VoucherChanges(DTO):
+    """A partial voucher update; only the fields that were set are applied (None clears an optional field)."""
+
+    code: str | None = None
+    kind: VoucherKind | None = None
+    value: Money | None = None
+    min_subtotal: Money | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    max_uses: int | None = None
+    max_uses_per_customer: int | None = None
+
+
+class VoucherQuote(DTO):
+    code: str
+    discount: Money
+
+
+class ShippingAddressInput(DTO):
+    """An address given at checkout instead of a saved one's id; ``save`` also adds it to the user's addresses."""
+
+    full_name: str
+    street: str
+    city: str
+    state: str = ""
+    zip_code: str
+    country: str
+    phone: str = ""
+    save: bool = False
+
+
 class CheckoutResult(DTO):
     order: OrderDTO
     replayed: bool
@@ -109,10 +173,14 @@ class OrdersService(Service):
     @rpc_method(idempotent=True)
     @abstractmethod
     def order_checkout(
-        self, *, user_id: int, address_id: int, idempotency_key: str, request_fingerprint: str
+        self, *, user_id: int, address_id: int | None = None, idempotency_key: str, request_fingerprint: str,
+        shipping_address: ShippingAddressInput | None = None, expected_total: Money | None = None,
     ) -> CheckoutResult:
         """Make an order from the user's cart; a cart is checked out at most once (another checkout of it still
         running: CartCheckoutInProgress; the user already holds the most unpaid orders allowed: TooManyOpenOrders).
+        The address is a saved one (``address_id``) or given inline (``shipping_address``), exactly one. With
+        ``expected_total``, a cart whose total (subtotal less discount) differs raises PriceChanged and nothing is
+        reserved. The cart's voucher is redeemed with the order (VoucherInvalid if it no longer applies).
         Idempotent per (user, key): the same fingerprint replays the first answer verbatim (the order as first
         returned, or the same typed error), another fingerprint raises IdempotencyConflict, a call still running
         raises IdempotencyInProgress."""
@@ -173,6 +241,36 @@ class OrdersService(Service):
         headers. Verified before anything is read (WebhookSignatureInvalid otherwise); an unknown provider is
         NotFound; an event about a payment not recorded yet is PaymentNotReady, so the provider sends it again.
         Each event id takes effect once, however often and however concurrently it arrives."""
+
+
+    # --- vouchers ---
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def voucher_quote(self, *, code: str, user_id: int | None, subtotal: Money) -> VoucherQuote:
+        """What the voucher takes off ``subtotal`` now, for this customer (None: a guest, whose per-customer limit
+        is checked at checkout); VoucherInvalid naming why it cannot be used."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def voucher_list(self, *, page: int = 1, page_size: int = 20) -> Page[VoucherDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def voucher_get(self, *, voucher_id: int) -> VoucherDTO: ...
+
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def voucher_create(self, *, voucher: VoucherInput) -> VoucherDTO:
+        """ValidationFailed naming the fields (a taken code, a percent over 100, a window that ends first)."""
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def voucher_update(self, *, voucher_id: int, changes: VoucherChanges) -> VoucherDTO: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def voucher_delete(self, *, voucher_id: int) -> None:
+        """A voucher orders have used is kept for their history: Conflict (end its window instead)."""
 
 
 orders_service: OrdersService = ServiceDelegator(OrdersService)  # type: ignore[assignment]

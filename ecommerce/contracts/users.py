@@ -154,6 +154,12 @@ class UsersService(Service):
     @abstractmethod
     def address_get(self, *, user_id: int, address_id: int) -> AddressDTO: ...
 
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def address_clean(self, *, address: AddressInput) -> AddressInput:
+        """The address checked and normalised as ``address_create`` would (ValidationFailed naming the fields),
+        without saving it: for an address used by one order only."""
+
     @rpc_method(idempotent=False)
     @abstractmethod
     def address_create(self, *, user_id: int, address: AddressInput) -> AddressDTO: ...

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.carts.models import Cart, CartClaim, CartClaimLine, CartItem, ClaimStatus
-from apps.carts.services.lines import MAX_LINE_QUANTITY, cart_touch
+from apps.carts.services.lines import MAX_LINE_QUANTITY
 from ecommerce.errors import CartCheckoutInProgress, Conflict, ValidationFailed
 
 # A checkout takes well under a second; a claim still open after this belongs to one that died.
@@ -62,13 +62,16 @@ def cart_claim(*, user_id: int, order_id: UUID, replaces_order_id: UUID | None =
                     "back into the cart."
                 )
             raise _cart_empty()
-        claim = CartClaim.objects.create(order_id=order_id, cart=cart)
+        # The voucher goes with the lines: the order redeems it, or a release gives it back.
+        claim = CartClaim.objects.create(order_id=order_id, cart=cart, voucher_code=cart.voucher_code)
         lines = CartClaimLine.objects.bulk_create([
-            CartClaimLine(claim=claim, product_id=item.product_id, quantity=item.quantity, added_at=item.added_at)
+            CartClaimLine(claim=claim, product_id=item.product_id, quantity=item.quantity, added_at=item.added_at,
+                          added_unit_price=item.added_unit_price)
             for item in items
         ])
         CartItem.objects.filter(pk__in=[item.pk for item in items]).delete()
-        cart_touch(cart)
+        cart.voucher_code = ""
+        cart.save(update_fields=["voucher_code", "updated_at"])
     return ClaimedCart(claim=claim, lines=lines)
 
 
@@ -107,20 +110,24 @@ def _release_locked(cart: Cart, order_id: UUID) -> bool:
         item = in_cart.get(line.product_id)
         if item is None:
             restored.append(CartItem(cart=cart, product_id=line.product_id,
-                                     quantity=min(line.quantity, MAX_LINE_QUANTITY), added_at=line.added_at))
+                                     quantity=min(line.quantity, MAX_LINE_QUANTITY), added_at=line.added_at,
+                                     added_unit_price=line.added_unit_price))
         else:
             item.quantity = min(item.quantity + line.quantity, MAX_LINE_QUANTITY)
-            item.added_at = min(item.added_at, line.added_at)
+            if line.added_at < item.added_at:
+                item.added_at, item.added_unit_price = line.added_at, line.added_unit_price
             merged.append(item)
     if merged:
-        CartItem.objects.bulk_update(merged, ["quantity", "added_at"])
+        CartItem.objects.bulk_update(merged, ["quantity", "added_at", "added_unit_price"])
     if restored:
         CartItem.objects.bulk_create(restored)
     CartClaimLine.objects.filter(claim=claim).delete()
     claim.status = ClaimStatus.RELEASED
     claim.settled_at = timezone.now()
     claim.save(update_fields=["status", "settled_at"])
-    cart_touch(cart)
+    if claim.voucher_code and not cart.voucher_code:
+        cart.voucher_code = claim.voucher_code
+    cart.save(update_fields=["voucher_code", "updated_at"])
     return True
 
 

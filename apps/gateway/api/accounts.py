@@ -28,11 +28,13 @@ from apps.gateway.api.accounts_serializers import (
     PasswordResetInputSerializer,
     RefreshInputSerializer,
     RegisterInputSerializer,
+    RegisterOutputSerializer,
     TokenPairOutputSerializer,
     UserOutputSerializer,
     UserSearchQuerySerializer,
     VerifyEmailInputSerializer,
 )
+from apps.gateway.api.guest_merge import MERGE_CART_TOKEN_PARAMETER, guest_cart_merged_into
 from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.auth_limits import (
@@ -79,8 +81,9 @@ class CallerEndpoint(APIView):
 class RegisterView(PublicEndpoint):
 
     @extend_schema(tags=ACCOUNTS, summary="Create a customer account", request=RegisterInputSerializer,
-                   responses={201: UserOutputSerializer},
+                   responses={201: RegisterOutputSerializer}, parameters=[MERGE_CART_TOKEN_PARAMETER],
                    description="The new account is mailed a link to verify its address (see `/auth/verify-email`). "
+                               "With `X-Cart-Token`, the guest cart becomes the new account's (`cart`). "
                                "Every attempt from one client with a well-formed body is counted, whatever its "
                                "outcome: past the limit, 429 with `Retry-After`.")
     def post(self, request: Request) -> Response:
@@ -89,7 +92,8 @@ class RegisterView(PublicEndpoint):
         if wait is not None:
             raise Throttled(wait=wait, detail="Too many registrations from this client; try again later.")
         user = users_service.user_register(email=data["email"], password=data["password"], name=data["name"])
-        return Response(UserOutputSerializer(user).data, status=status.HTTP_201_CREATED)
+        body = {**UserOutputSerializer(user).data, **guest_cart_merged_into(request, user_id=user.id)}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class VerifyEmailView(PublicEndpoint):
@@ -129,8 +133,10 @@ class LoginView(PublicEndpoint):
     problem_statuses = {"POST": [401]}
 
     @extend_schema(tags=ACCOUNTS, summary="Exchange e-mail and password for a token pair", request=LoginInputSerializer,
-                   responses={200: LoginOutputSerializer},
-                   description="Bad credentials answer 401 `invalid_credentials`. Repeated failures answer 429 with "
+                   responses={200: LoginOutputSerializer}, parameters=[MERGE_CART_TOKEN_PARAMETER],
+                   description="With `X-Cart-Token`, the guest cart merges into the user's (`cart`, with `notices` "
+                               "for lines capped at the stock available). "
+                               "Bad credentials answer 401 `invalid_credentials`. Repeated failures answer 429 with "
                                "`Retry-After`: for one account from one client, from one client, and (far higher) "
                                "for one account from anywhere. Successful logins are not counted, and a password "
                                "reset starts the account's counts afresh.")
@@ -142,7 +148,8 @@ class LoginView(PublicEndpoint):
             raise Throttled(wait=wait, detail="Too many failed logins; try again later.")
         with attempt.checking():
             result = users_service.auth_login(email=data["email"], password=data["password"])
-        return Response(LoginOutputSerializer(result).data)
+        merged = guest_cart_merged_into(request, user_id=result.user.id)
+        return Response({**LoginOutputSerializer(result).data, **merged})
 
 
 class RefreshView(PublicEndpoint):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.gateway.api.cart_serializers import MergedCartOutputSerializer
 from ecommerce.roles import Role
 
 ROLE_CHOICES = [role.value for role in Role]
@@ -95,8 +96,16 @@ class TokenPairOutputSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
+MERGED_CART_HELP = "Only when `X-Cart-Token` was sent: the user's cart with the guest cart merged into it."
+
+
 class LoginOutputSerializer(TokenPairOutputSerializer):
     user = UserOutputSerializer()
+    cart = MergedCartOutputSerializer(required=False, help_text=MERGED_CART_HELP)
+
+
+class RegisterOutputSerializer(UserOutputSerializer):
+    cart = MergedCartOutputSerializer(required=False, help_text=MERGED_CART_HELP)
 
 
 class DetailOutputSerializer(serializers.Serializer):

@@ -30,11 +30,45 @@ class CartLineOutputSerializer(serializers.Serializer):
     quantity = serializers.IntegerField()
     line_total = serializers.DecimalField(**MONEY)
     available = serializers.IntegerField(help_text="Quantity available to buy now (0 if no longer sold).")
+    price_changed_from = serializers.DecimalField(
+        **MONEY, allow_null=True,
+        help_text="The unit price when the line was added, when today's differs; null otherwise.")
+
+
+class CartVoucherOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    discount = serializers.DecimalField(**MONEY, help_text="What it takes off the subtotal now.")
+    problem = serializers.CharField(
+        allow_null=True, help_text="Why it takes nothing off now (expired, used up, below its minimum ...); checkout "
+        "refuses it with 400 `voucher_invalid` until it is removed. Null while it applies.")
+
+
+class MergeNoticeOutputSerializer(serializers.Serializer):
+    product_id = serializers.IntegerField()
+    code = serializers.ChoiceField(choices=["quantity_capped"])
+    requested = serializers.IntegerField(help_text="The guest's and the user's quantities together.")
+    kept = serializers.IntegerField(help_text="What the cart holds now: capped at what is available.")
 
 
 class CartOutputSerializer(serializers.Serializer):
     items = CartLineOutputSerializer(many=True)
     total_quantity = serializers.IntegerField()
     subtotal = serializers.DecimalField(**MONEY)
+    voucher = CartVoucherOutputSerializer(allow_null=True)
+    discount = serializers.DecimalField(**MONEY, help_text="The voucher's, 0.00 without one.")
+    total = serializers.DecimalField(**MONEY, help_text="`subtotal` - `discount`; checkout's `expected_total` is "
+                                     "compared with it. Shipping is added at checkout.")
     currency = serializers.CharField()
     updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class MergedCartOutputSerializer(CartOutputSerializer):
+    notices = MergeNoticeOutputSerializer(many=True, help_text="Guest lines that could not be merged whole.")
+
+
+class GuestCartOutputSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send it as `X-Cart-Token` on the cart endpoints. Shown once.")
+
+
+class VoucherApplyInputSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=64, help_text="The voucher's code, in any case.")

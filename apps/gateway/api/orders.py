@@ -29,7 +29,7 @@ from apps.gateway.api.orders_serializers import (
 )
 from apps.gateway.api.validation import validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
-from ecommerce.contracts.orders import OrderDTO, OrderStatus, orders_service
+from ecommerce.contracts.orders import OrderDTO, OrderStatus, ShippingAddressInput, orders_service
 from ecommerce.errors import ContractError
 from ecommerce.permissions import IsAuthenticatedPrincipal, IsOrderStaff, principal_has_role, verified_email_required
 from ecommerce.roles import Role
@@ -114,7 +114,12 @@ class OrdersView(APIView):
         responses={201: OrderOutputSerializer},
         summary="Check out the cart",
         description="Makes an order from the cart at today's effective prices, reserves the stock and empties the "
-        "cart; a cart is checked out at most once, whatever keys its checkouts carry. Missing or too long "
+        "cart; a cart is checked out at most once, whatever keys its checkouts carry. The address is a saved one "
+        "(`address_id`) or given inline (`shipping_address`, checked like the address endpoints; `save: true` also "
+        "keeps it). The cart's voucher is redeemed and shown as the order's `discount`; one that no longer applies: "
+        "400 `voucher_invalid`. With `expected_total`, a cart total that differs answers 409 `price_changed` listing "
+        "the lines whose price changed (`old_unit_price`, `new_unit_price`) and reserves nothing; without it, "
+        "today's prices are charged. Missing or too long "
         "`Idempotency-Key`, or an empty cart: 400 `validation_error`; unknown address: 404; any line short of "
         "stock: 409 `insufficient_stock` naming the lines, and nothing is reserved; another checkout of the cart "
         "still running: 409 `cart_checkout_in_progress`; as many unpaid orders as one user may hold "
@@ -134,9 +139,12 @@ class OrdersView(APIView):
             errors.update(body.errors)
         if errors:
             raise exceptions.ValidationError(errors)
+        inline = body.validated_data.get("shipping_address")
         result = orders_service.order_checkout(
             user_id=request.user.id,
-            address_id=body.validated_data["address_id"],
+            address_id=body.validated_data.get("address_id"),
+            shipping_address=ShippingAddressInput(**inline) if inline is not None else None,
+            expected_total=body.validated_data.get("expected_total"),
             idempotency_key=key.validated_data["idempotency_key"],
             request_fingerprint=request_fingerprint(request),
         )

@@ -1,8 +1,10 @@
-"""Input and output shapes of the order endpoints. The only thing a client chooses at checkout is the shipping
-address (by id); status, prices and totals are the server's, so no input here carries them and unknown body fields
-are dropped."""
+"""Input and output shapes of the order endpoints. What a client chooses at checkout is the shipping address (a saved
+one by id, or one given inline) and, optionally, the total it expects to pay for the goods; status, prices and totals
+are the server's, so no input here sets them and unknown body fields are dropped."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from rest_framework import serializers
 
@@ -14,8 +16,34 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 STATUS_CHOICES = [status.value for status in OrderStatus]
 
 
+class InlineShippingAddressInputSerializer(serializers.Serializer):
+    """Lengths and the country code are checked by the users service, as for the address endpoints."""
+
+    full_name = serializers.CharField()
+    street = serializers.CharField()
+    city = serializers.CharField()
+    state = serializers.CharField(required=False, allow_blank=True, default="")
+    zip_code = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    save = serializers.BooleanField(required=False, default=False,
+                                    help_text="Also add it to the user's addresses; otherwise only the order keeps it.")
+
+
 class CheckoutInputSerializer(serializers.Serializer):
-    address_id = serializers.IntegerField(min_value=1, help_text="One of the signed-in user's addresses.")
+    address_id = serializers.IntegerField(min_value=1, required=False,
+                                          help_text="One of the signed-in user's addresses.")
+    shipping_address = InlineShippingAddressInputSerializer(
+        required=False, help_text="An address given here instead of `address_id`.")
+    expected_total = serializers.DecimalField(
+        **MONEY_FIELD, min_value=0, required=False,
+        help_text="The cart `total` the shopper saw. When the cart's total now differs: 409 `price_changed` and "
+        "nothing is reserved. Left out, checkout charges today's prices, as before.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("address_id" in attrs) == ("shipping_address" in attrs):
+            raise serializers.ValidationError({"address_id": ["Give either address_id or shipping_address."]})
+        return attrs
 
 
 class IdempotencyKeyHeaderSerializer(serializers.Serializer):

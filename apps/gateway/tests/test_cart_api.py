@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 CART = "/api/v1/cart"
 ITEMS = "/api/v1/cart/items"
+VOUCHER = "/api/v1/cart/voucher"
 _skus = count(1)
 
 
@@ -100,10 +101,11 @@ def test_the_cart_shows_todays_prices_as_strings(customer_client):
 
     assert body["items"] == [{
         "product_id": product.id, "sku": product.sku, "name": product.name, "unit_price": "17.50",
-        "quantity": 2, "line_total": "35.00", "available": 8,
+        "quantity": 2, "line_total": "35.00", "available": 8, "price_changed_from": "19.99",
     }]
     assert body["total_quantity"] == 2
     assert body["subtotal"] == "35.00"
+    assert (body["discount"], body["total"], body["voucher"]) == ("0.00", "35.00", None)
 
 
 def test_reading_the_cart_costs_the_same_queries_for_2_or_20_lines(client_for, django_assert_max_num_queries):
@@ -360,3 +362,8 @@ def test_the_schema_documents_the_cart_endpoints_and_their_problems():
     assert set(one_item) == {"patch", "delete"}
     assert {"200", "400", "401", "404", "409"} <= set(one_item["patch"]["responses"])
     assert {"200", "401", "404"} <= set(one_item["delete"]["responses"])
+    assert set(paths["/api/v1/carts"]) == {"post"}
+    assert "201" in paths["/api/v1/carts"]["post"]["responses"]
+    assert set(paths[VOUCHER]) == {"post", "delete"}
+    assert {"200", "400", "401", "404"} <= set(paths[VOUCHER]["post"]["responses"])
+    assert any(parameter["name"] == "X-Cart-Token" for parameter in paths[CART]["get"]["parameters"])

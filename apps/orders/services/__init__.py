@@ -6,6 +6,7 @@
 - ``followups``: what a committed change owes other contexts, and the sweep that redoes what was left undone;
 - ``payments``: payments of an order (creation per Idempotency-Key, the sandbox's confirmation, manual payments);
 - ``webhooks``: provider events, verified, applied once each;
+- ``vouchers``: vouchers, their check, their redemption by an order and its return on cancellation;
 - ``refunds``: money owed back, decided with the change that owes it and returned by the follow-ups.
 
 Code that monkeypatches a helper must patch the module that looks the name up (e.g. ``services.checkout``).

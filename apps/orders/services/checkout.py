@@ -3,11 +3,17 @@
 The saga, never one transaction across contexts (a remote service cannot join ours), each step keyed by the order id
 chosen when the idempotency key was claimed:
 
-1. ``users.address_get``: the shipping address, copied into the order.
-2. ``carts.cart_claim``: the cart's lines move into a claim for this order, so the cart is checked out at most once.
-3. ``products.product_lines_price``: sku, name and today's effective price of those lines, in one call.
+1. The shipping address, copied into the order: ``users.address_get`` for a saved one, or for one given inline
+   ``users.address_clean`` (checked as the address endpoints check it) or ``users.address_create`` (``save``).
+2. ``carts.cart_claim``: the cart's lines (and voucher code) move into a claim for this order, so the cart is checked
+   out at most once.
+3. ``products.product_lines_price``: sku, name and today's effective price of those lines, in one call. Then, locally:
+   the voucher is checked (orders owns vouchers) and, when the shopper sent ``expected_total``, the total compared
+   with it: a difference is PriceChanged naming the lines whose price moved since they were added, before anything
+   is reserved.
 4. ``products.stock_reserve``: the same lines reserved, all or nothing.
-5. One local transaction: the order, its lines, its history row, its ``order.created`` event and the stored answer.
+5. One local transaction: the voucher's use taken, the order, its lines, its history row, its ``order.created``
+   event and the stored answer.
 6. After commit: confirm the reservation and complete the claim (``followups``); the order stands whatever happens
    there, and the durable ``followup_pending`` flag makes the follow-up sweep redo what failed.
 
@@ -50,11 +56,12 @@ from apps.orders.services.idempotency import (
     checkout_attempt_lock,
     checkout_attempt_succeed,
 )
-from ecommerce.contracts.carts import carts_service
-from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus
+from apps.orders.services.vouchers import voucher_precheck, voucher_redemption_record, voucher_take_locked
+from ecommerce.contracts.carts import CartLineDTO, carts_service
+from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus, ShippingAddressDTO, ShippingAddressInput
 from ecommerce.contracts.products import PricedLine, StockLine, products_service
-from ecommerce.contracts.users import AddressDTO, users_service
-from ecommerce.errors import ContractError, RemoteServiceError, TooManyOpenOrders, ValidationFailed
+from ecommerce.contracts.users import AddressInput, users_service
+from ecommerce.errors import ContractError, PriceChanged, RemoteServiceError, TooManyOpenOrders, ValidationFailed
 from ecommerce.events.outbox import record_event
 from ecommerce.money import MAX_AMOUNT, ZERO, currency, money_sum, to_money
 
@@ -122,8 +129,9 @@ def _quietly(release: Callable[..., None], order_id: uuid.UUID) -> None:
         logger.exception("giving back what order %s held failed; it expires on its own", order_id)
 
 
-def order_checkout(*, user_id: int, address_id: int, idempotency_key: str,
-                   request_fingerprint: str) -> CheckoutResult:
+def order_checkout(*, user_id: int, address_id: int | None = None, idempotency_key: str,
+                   request_fingerprint: str, shipping_address: ShippingAddressInput | None = None,
+                   expected_total: Decimal | None = None) -> CheckoutResult:
     claim = checkout_attempt_claim(
         user_id=user_id, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint
     )
@@ -134,15 +142,19 @@ def order_checkout(*, user_id: int, address_id: int, idempotency_key: str,
     holdings = _Holdings.taking_over(replaced)
     try:
         _ensure_open_orders_below_cap(user_id=user_id)
-        address = users_service.address_get(user_id=user_id, address_id=address_id)
+        address = _shipping_address(user_id=user_id, address_id=address_id, inline=shipping_address)
         with holdings.asking(holdings.cart_claims, order_id=claim.order_id, replaces=replaced):
             cart = carts_service.cart_claim(user_id=user_id, order_id=claim.order_id, replaces_order_id=replaced)
         lines = [StockLine(product_id=line.product_id, quantity=line.quantity) for line in cart.lines]
         priced = products_service.product_lines_price(lines=lines)
-        _ensure_order_amounts_fit(priced)
+        amounts = _amounts(priced, user_id=user_id, voucher_code=cart.voucher_code)
+        _ensure_order_amounts_fit(amounts)
+        if expected_total is not None:
+            _ensure_total_as_expected(expected_total, amounts=amounts, claimed=cart.lines, priced=priced)
         with holdings.asking(holdings.reservations, order_id=claim.order_id, replaces=replaced):
             products_service.stock_reserve(order_id=claim.order_id, lines=lines, replaces_order_id=replaced)
-        answer = _order_write(claim=claim, user_id=user_id, address=address, lines=priced)
+        answer = _order_write(claim=claim, user_id=user_id, address=address, lines=priced,
+                              voucher_code=cart.voucher_code)
     except ContractError as error:
         holdings.give_back()
         checkout_attempt_fail(claim, error)
@@ -174,26 +186,93 @@ def _order_writes_of_one_user_in_turn(user_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ORDER_WRITE_LOCK_NAMESPACE, user_id % 2**31])
 
 
-def _ensure_order_amounts_fit(lines: list[PricedLine]) -> None:
+def _shipping_address(*, user_id: int, address_id: int | None,
+                      inline: ShippingAddressInput | None) -> ShippingAddressDTO:
+    """One users call: the saved address, or the inline one checked (and saved when asked) by the users context,
+    whose field errors are named under ``shipping_address``. An address saved here stays saved even if the checkout
+    fails afterwards: the shopper asked for it to be kept."""
+    if inline is None:
+        if address_id is None:
+            message = "Give an address_id or a shipping_address."
+            raise ValidationFailed(message, errors={"address_id": [message]})
+        address = users_service.address_get(user_id=user_id, address_id=address_id)
+        return ShippingAddressDTO(**address.model_dump(include=set(ShippingAddressDTO.model_fields)))
+    given = AddressInput(**inline.model_dump(exclude={"save"}))
+    try:
+        if inline.save:
+            cleaned = users_service.address_create(user_id=user_id, address=given).model_dump()
+        else:
+            cleaned = users_service.address_clean(address=given).model_dump()
+    except ValidationFailed as error:
+        raise ValidationFailed(error.detail, errors={
+            f"shipping_address.{field}": messages for field, messages in error.errors.items()}) from error
+    return ShippingAddressDTO(**{field: cleaned[field] for field in ShippingAddressDTO.model_fields})
+
+
+@dataclass(frozen=True)
+class _Amounts:
+    subtotal: Decimal
+    discount: Decimal
+    shipping_cost: Decimal
+
+    @property
+    def goods_total(self) -> Decimal:
+        """What the cart shows as its total, and what ``expected_total`` is compared with."""
+        return to_money(self.subtotal - self.discount)
+
+    @property
+    def total(self) -> Decimal:
+        return to_money(self.subtotal + self.shipping_cost - self.discount)
+
+
+def _amounts(lines: list[PricedLine], *, user_id: int, voucher_code: str | None) -> _Amounts:
+    """Shipping is charged on the subtotal before the voucher: a voucher takes money off the goods only."""
+    subtotal = money_sum(line_total(line) for line in lines)
+    discount = voucher_precheck(code=voucher_code, user_id=user_id, subtotal=subtotal) if voucher_code else ZERO
+    return _Amounts(subtotal=subtotal, discount=discount, shipping_cost=shipping_cost_for(subtotal))
+
+
+def _ensure_order_amounts_fit(amounts: _Amounts) -> None:
     """A cart of dear products in large quantities can add up to more than an order can record; it is refused
     before any stock is reserved, rather than failing in the database after."""
-    subtotal = money_sum(line_total(line) for line in lines)
-    if subtotal + shipping_cost_for(subtotal) > MAX_AMOUNT:
+    if amounts.subtotal + amounts.shipping_cost > MAX_AMOUNT:
         message = f"The order total would exceed {MAX_AMOUNT}; order fewer items."
         raise ValidationFailed(message, errors={"cart": [message]})
 
 
-def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lines: list[PricedLine]) -> OrderDTO:
-    """The order, its lines, its history, its event and the stored answer: one transaction, a fixed number of
-    statements whatever the number of lines. Returns the answer exactly as it is stored for replays."""
+def _ensure_total_as_expected(expected_total: Decimal, *, amounts: _Amounts, claimed: list[CartLineDTO],
+                              priced: list[PricedLine]) -> None:
+    if to_money(expected_total) == amounts.goods_total:
+        return
+    seen = {line.product_id: line.added_unit_price for line in claimed}
+    changed = [
+        {"product_id": line.product_id, "old_unit_price": str(to_money(seen[line.product_id])),
+         "new_unit_price": str(to_money(line.unit_price))}
+        for line in priced
+        if seen.get(line.product_id) is not None and to_money(seen[line.product_id]) != to_money(line.unit_price)
+    ]
+    raise PriceChanged(
+        f"The cart's total is now {amounts.goods_total}, not {to_money(expected_total)}; nothing was ordered. "
+        "Look at the cart again and confirm the new total.",
+        lines=changed,
+    )
+
+
+def _order_write(*, claim: CheckoutClaim, user_id: int, address: ShippingAddressDTO, lines: list[PricedLine],
+                 voucher_code: str | None) -> OrderDTO:
+    """The voucher's use, the order, its lines, its history, its event and the stored answer: one transaction, a
+    fixed number of statements whatever the number of lines. Returns the answer exactly as it is stored for
+    replays."""
     subtotal = money_sum(line_total(line) for line in lines)
     shipping_cost = shipping_cost_for(subtotal)
-    discount = ZERO  # catalog discounts are already in the line prices
     now = timezone.now()
     with transaction.atomic():
         _order_writes_of_one_user_in_turn(user_id)
         attempt = checkout_attempt_lock(claim)
         _ensure_open_orders_below_cap(user_id=user_id)
+        # Catalog discounts are already in the line prices; the voucher's is taken here, under the count's guard.
+        taken = voucher_take_locked(code=voucher_code, user_id=user_id, subtotal=subtotal) if voucher_code else None
+        discount = taken.discount if taken else ZERO
         order = Order(
             id=claim.order_id, user_id=user_id, status=OrderStatus.PENDING,
             subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
@@ -208,6 +287,8 @@ def _order_write(*, claim: CheckoutClaim, user_id: int, address: AddressDTO, lin
                       unit_price=line.unit_price, quantity=line.quantity, line_total=line_total(line))
             for line in lines
         ])
+        if taken is not None:
+            voucher_redemption_record(taken, order=order)
         OrderStatusChange.objects.create(order=order, from_status=None, to_status=OrderStatus.PENDING,
                                          actor_id=user_id, reason="checkout", created_at=now)
         record_event("order.created", order_event_data(order, order_lines))

@@ -9,6 +9,7 @@ Rules guarded here:
 - An order becomes paid with the payment that paid it: a provider's (``webhooks``), or, when staff mark it paid,
   an offline payment recorded here (``manual``). Canceling an order owes back every payment that took money
   (``refunds``): a provider's is refunded after commit by the follow-ups, a manual one is recorded refunded at once.
+  It also gives back the order's use of a voucher, in the same transaction.
 - Expiry never cancels an order that is paid, nor, for up to ``ECOMMERCE_PAYMENT_WINDOW_MINUTES`` past its time, one
   whose shopper is still on the provider's page (a payment created and awaiting confirmation); a payment that
   succeeds after all for an expired order is refunded.
@@ -30,6 +31,7 @@ from apps.orders.models import MANUAL_PROVIDER, Order, OrderStatusChange, Paymen
 from apps.orders.services.followups import order_followups_run
 from apps.orders.services.payments import payment_record_manual
 from apps.orders.services.refunds import payments_refund_on_cancel
+from apps.orders.services.vouchers import voucher_give_back_locked
 from apps.orders.state import EVENT_FOR_STATUS, RELEASES_STOCK, ensure_transition
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.errors import InvalidTransition, NotFound
@@ -71,6 +73,7 @@ def order_transition_locked(order: Order, to_status: OrderStatus, *, actor_id: i
         order.payment_method = payment.provider
     elif to_status == OrderStatus.CANCELED:
         payments_refund_on_cancel(order)
+        voucher_give_back_locked(order)
     owes_followup = to_status in RELEASES_STOCK
     if owes_followup:
         order.followup_pending = True

@@ -16,6 +16,7 @@ from apps.users.services.accounts import DUPLICATE_EMAIL, user_delete, user_regi
 from apps.users.services.addresses import (
     ADDRESS_REQUIRED_FIELDS,
     ADDRESS_TEXT_FIELDS,
+    address_clean,
     address_create,
     address_delete,
     address_update,
@@ -50,6 +51,7 @@ __all__ = [
     "DUPLICATE_EMAIL",
     "NOT_NULL",
     "REQUIRED",
+    "address_clean",
     "address_create",
     "address_delete",
     "address_update",

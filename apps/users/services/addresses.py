@@ -62,6 +62,16 @@ def _clean_address_values(values: dict[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def address_clean(*, full_name: str, street: str, city: str, zip_code: str, country: str, state: str = "",
+                  phone: str = "", is_default: bool = False) -> dict[str, Any]:
+    """An address checked and normalised exactly as ``address_create`` would, without saving it (an address given
+    at checkout for that order only)."""
+    return _clean_address_values({
+        "full_name": full_name, "street": street, "city": city, "state": state, "zip_code": zip_code,
+        "country": country, "phone": phone, "is_default": is_default,
+    })
+
+
 def _lock_owner(user_id: int) -> None:
     # Serialises default-address changes of one user, so the one-default rule never meets a concurrent writer.
     if not User.objects.select_for_update().filter(pk=user_id).exists():

@@ -217,6 +217,21 @@ def test_address_create(ada):
     assert Address.objects.count() == 1
 
 
+def test_address_clean(ada):
+    # given an address typed at checkout, with a lower-case country and stray spaces
+    typed = HOME.model_copy(update={"country": " gb ", "city": "  London "})
+
+    # when it is checked without being saved
+    cleaned = users_service.address_clean(address=typed)
+
+    # then it is normalised as address_create would, and nothing is stored; a bad one names its fields
+    assert (cleaned.country, cleaned.city) == ("GB", "London")
+    with pytest.raises(ValidationFailed) as bad:
+        users_service.address_clean(address=HOME.model_copy(update={"country": "XX", "street": " "}))
+    assert set(bad.value.errors) == {"country", "street"}
+    assert Address.objects.count() == 0
+
+
 def test_address_list(ada):
     for _ in range(3):
         users_service.address_create(user_id=ada.id, address=HOME)
