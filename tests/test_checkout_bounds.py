@@ -14,7 +14,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.gateway.composition import cart as cart_composition
-from ecommerce.contracts.orders import CheckoutResult, orders_service
+from ecommerce.contracts.carts import carts_service
+from ecommerce.contracts.orders import CheckoutResult, ShippingAddressInput, VoucherInput, VoucherKind, orders_service
 from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import AddressInput, UserDTO, users_service
 from tests.contract_spy import spying_on_contracts
@@ -77,3 +78,29 @@ def test_a_checkout_runs_the_same_sql_for_one_line_as_for_ten(make_user):
     # then both ran the same number of statements
     assert [len(result.order.items) for result in results] == [1, 10]
     assert counts[0] == counts[1], counts
+
+
+def test_a_checkout_with_an_inline_address_a_voucher_and_an_expected_total_makes_the_same_six_calls(rpc_mode,
+                                                                                                   make_user):
+    # given a cart with a voucher (vouchers are the orders context's own: redeeming one costs no contract call)
+    user_id, _ = shopper_with_cart(make_user, 2, tag=f"{rpc_mode}-extras")
+    orders_service.voucher_create(voucher=VoucherInput(code="BOUNDS", kind=VoucherKind.FIXED, value=Decimal("1")))
+    carts_service.cart_voucher_set(user_id=user_id, code="BOUNDS")
+
+    # when the user checks out with an inline address and the total they saw
+    with spying_on_contracts() as spy:
+        result = orders_service.order_checkout(
+            user_id=user_id, idempotency_key=uuid.uuid4().hex, request_fingerprint="bounds",
+            shipping_address=ShippingAddressInput(full_name="In Line", street="1 Bound St", city="Edge",
+                                                  zip_code="10001", country="US"),
+            expected_total=Decimal("11.40"))
+
+    # then the address check takes the saved address's place and nothing else is added
+    assert result.order.discount == Decimal("1.00")
+    [entry, *saga] = spy.calls
+    assert entry.name == "orders.order_checkout"
+    assert [call.name for call in saga] == [
+        "users.address_clean", "carts.cart_claim", "products.product_lines_price", "products.stock_reserve",
+        "products.stock_reservation_confirm", "carts.cart_claim_complete",
+    ]
+    assert all(call.depth == 1 for call in saga)

@@ -4,6 +4,7 @@ internal endpoint), including the typed errors it raises crossing the wire."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 
@@ -183,3 +184,92 @@ def test_a_claim_replacing_a_dead_checkouts_claim_takes_its_lines_over(rpc_mode)
     carts_service.cart_claim_release(order_id=dead)  # the dead claim is settled: nothing comes back twice
     carts_service.cart_claim_release(order_id=retry)
     assert quantities(carts_service.cart_get(user_id=USER)) == {LAMP: 2, BULB: 1}
+
+
+# --- guest carts, vouchers, prices seen -----------------------------------------------------------------------------
+
+def test_guest_cart_create_gives_a_cart_that_a_token_names(rpc_mode):
+    token = carts_service.guest_cart_create().token
+
+    cart = carts_service.cart_item_add(guest_token=token, product_id=LAMP, quantity=2, available=5,
+                                       unit_price=Decimal("9.50"))
+
+    assert cart.user_id is None
+    assert cart.items == [CartLineDTO(product_id=LAMP, quantity=2, added_unit_price=Decimal("9.50"))]
+    assert quantities(carts_service.cart_get(guest_token=token)) == {LAMP: 2}
+    assert carts_service.guest_cart_create().token != token
+    with pytest.raises(NotFound):
+        carts_service.cart_get(guest_token="no-such-token")
+
+
+def test_a_cart_is_named_by_a_user_or_a_token_never_both(rpc_mode):
+    token = carts_service.guest_cart_create().token
+
+    with pytest.raises(ValidationFailed):
+        carts_service.cart_get(user_id=USER, guest_token=token)
+    with pytest.raises(ValidationFailed):
+        carts_service.cart_get()
+
+
+def test_guest_cart_merge_adds_caps_reprices_and_happens_once(rpc_mode):
+    # given the user's cart with 2 lamps, and a guest cart with 3 lamps, 1 bulb and a voucher
+    add(LAMP, 2)
+    token = carts_service.guest_cart_create().token
+    carts_service.cart_item_add(guest_token=token, product_id=LAMP, quantity=3, available=9,
+                                unit_price=Decimal("9.00"))
+    carts_service.cart_item_add(guest_token=token, product_id=BULB, quantity=1, available=9,
+                                unit_price=Decimal("1.00"))
+    carts_service.cart_voucher_set(guest_token=token, code="WELCOME")
+
+    # when it merges with 4 lamps available (bulbs: whatever is asked), then once more
+    merged = carts_service.guest_cart_merge(guest_token=token, user_id=USER, available={LAMP: 4, BULB: 10},
+                                            unit_prices={LAMP: Decimal("9.90"), BULB: Decimal("1.10")})
+    again = carts_service.guest_cart_merge(guest_token=token, user_id=USER, available={LAMP: 4, BULB: 10},
+                                           unit_prices={LAMP: Decimal("9.90"), BULB: Decimal("1.10")})
+
+    # then the lamps were capped and reported, prices are today's, the voucher came along; the second merge is a no-op
+    assert quantities(merged.cart) == {LAMP: 4, BULB: 1}
+    assert [line.added_unit_price for line in merged.cart.items] == [Decimal("9.90"), Decimal("1.10")]
+    assert merged.cart.voucher_code == "WELCOME"
+    assert [(notice.product_id, notice.code, notice.requested, notice.kept) for notice in merged.notices] == [
+        (LAMP, "quantity_capped", 5, 4)]
+    assert again.notices == []
+    assert quantities(again.cart) == {LAMP: 4, BULB: 1}
+    with pytest.raises(NotFound):
+        carts_service.cart_get(guest_token=token)
+
+
+def test_a_product_no_longer_available_is_dropped_from_the_merge_and_reported(rpc_mode):
+    token = carts_service.guest_cart_create().token
+    carts_service.cart_item_add(guest_token=token, product_id=DESK, quantity=2, available=9)
+
+    merged = carts_service.guest_cart_merge(guest_token=token, user_id=USER, available={}, unit_prices={})
+
+    assert merged.cart.items == []
+    assert [(notice.requested, notice.kept) for notice in merged.notices] == [(2, 0)]
+
+
+def test_cart_voucher_set_keeps_and_removes_the_code_and_a_claim_takes_it(rpc_mode):
+    add(LAMP, 1)
+
+    kept = carts_service.cart_voucher_set(user_id=USER, code="SPRING")
+    order_id = uuid.uuid4()
+    claim = carts_service.cart_claim(user_id=USER, order_id=order_id)
+    emptied = carts_service.cart_get(user_id=USER)
+    carts_service.cart_claim_release(order_id=order_id)
+    restored = carts_service.cart_get(user_id=USER)
+    removed = carts_service.cart_voucher_set(user_id=USER, code=None)
+
+    assert kept.voucher_code == "SPRING"
+    assert claim.voucher_code == "SPRING"
+    assert emptied.voucher_code is None
+    assert restored.voucher_code == "SPRING"
+    assert removed.voucher_code is None
+
+
+def test_a_claim_carries_the_prices_seen(rpc_mode):
+    carts_service.cart_item_add(user_id=USER, product_id=LAMP, quantity=1, available=3, unit_price=Decimal("4.00"))
+
+    claim = carts_service.cart_claim(user_id=USER, order_id=uuid.uuid4())
+
+    assert claim.lines == [CartLineDTO(product_id=LAMP, quantity=1, added_unit_price=Decimal("4.00"))]
