@@ -140,7 +140,7 @@ def voucher_values_clean(values: dict[str, Any]) -> dict[str, Any]:
     for field in ("max_uses", "max_uses_per_customer"):
         limit = values.get(field)
         if limit is not None and not 1 <= limit <= 2**31 - 1:
-            errors[field] = ["Ensure this value is at least 1 (leave it empty for no limit)."]
+            errors[field] = ["Ensure this value is between 1 and 2147483647 (leave it empty for no limit)."]
     if errors:
         raise ValidationFailed(errors=errors)
     return cleaned
