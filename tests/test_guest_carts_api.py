@@ -63,6 +63,7 @@ def test_a_guest_fills_changes_and_empties_a_cart_by_token():
     assert lines(changed.json()) == {lamp.id: 2, bulb.id: 1}
     assert lines(removed.json()) == {bulb.id: 1}
     assert read.json()["total"] == "2.00"
+    assert read["Cache-Control"] == "private, no-store"
     assert shopper.delete(CART).status_code == 204
     assert shopper.get(CART).json()["items"] == []
 

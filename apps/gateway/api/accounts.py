@@ -1,6 +1,7 @@
 """Accounts API: registration, e-mail verification, JWT login/refresh/logout, passwords, the caller's profile and
 addresses, and user administration. Each view validates input, calls one users-contract method and shapes the
-answer. A login or registration attempt takes its slot in the shared limits before any work is done, and a reset or
+answer; login and registration with ``X-Cart-Token`` then merge the guest cart (``guest_merge``). A login or
+registration attempt takes its slot in the shared limits before any work is done, and a reset or
 verification e-mail is sent only within its limits (``ecommerce/auth_limits.py``)."""
 
 from __future__ import annotations

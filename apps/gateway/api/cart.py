@@ -58,7 +58,10 @@ class IsCartOwner(IsAuthenticatedPrincipal):
 
 
 def _cart_response(cart: PricedCart, status_code: int = status.HTTP_200_OK) -> Response:
-    return Response(CartOutputSerializer(cart).data, status=status_code)
+    response = Response(CartOutputSerializer(cart).data, status=status_code)
+    # A guest's cart is read without an Authorization header: no shared cache may keep it for another caller.
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 class GuestCartsView(APIView):
