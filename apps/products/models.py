@@ -4,6 +4,8 @@ or concurrent writer can sell what is not there."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 
@@ -27,6 +29,9 @@ POSTGRES_ONLY_INDEXES = [
     GinIndex(fields=["name"], name="products_name_trgm_gin", opclasses=["gin_trgm_ops"]),
 ]
 POSTGRES_ONLY_INDEX_NAMES = frozenset({SEARCH_DOCUMENT_INDEX, *(index.name for index in POSTGRES_ONLY_INDEXES)})
+
+# Written only by the stock services' conditional UPDATEs (and once, on insert, as a new product's initial stock).
+STOCK_COLUMNS = frozenset({"stock_on_hand", "stock_reserved"})
 
 
 class Category(models.Model):
@@ -100,6 +105,17 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} {self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """An update writes every column but stock. The instance may have been read before a checkout reserved or a
+        write-off took units (an admin form, a PUT); writing its quantities back would undo that change."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and STOCK_COLUMNS & set(update_fields):
+            raise ValueError("Stock columns change only through the stock services.")
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [field.name for field in self._meta.concrete_fields
+                                       if not field.primary_key and field.name not in STOCK_COLUMNS]
+        super().save(*args, **kwargs)
 
     @property
     def stock_available(self) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 from apps.products import selectors, services
 from apps.products.invalidation import catalog_changed
 from apps.products.models import POSTGRES_ONLY_INDEX_NAMES
-from ecommerce.contracts.products import ProductFilter
+from ecommerce.contracts.products import ProductFilter, StockLine
 from ecommerce.errors import NotFound, ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -90,8 +91,7 @@ def test_in_stock_means_something_left_after_reservations(make_product):
     make_product(sku="FULL", stock=3)
     make_product(sku="EMPTY", stock=0)
     reserved = make_product(sku="ALL-RESERVED", stock=2)
-    reserved.stock_reserved = 2
-    reserved.save(update_fields=["stock_reserved"])
+    services.stock_reserve(order_id=uuid.uuid4(), lines=[StockLine(product_id=reserved.pk, quantity=2)])
     assert listed(in_stock=True) == ["FULL"]
     assert sorted(listed(in_stock=False)) == ["ALL-RESERVED", "EMPTY"]
 
