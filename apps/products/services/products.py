@@ -103,6 +103,11 @@ def clean_product(values: dict[str, Any], *, product_id: int | None, check_uniqu
         cleaned["discount_value"] = money(errors, "discount_value", values.get("discount_value"))
         if discount_type == DiscountType.PERCENT and cleaned["discount_value"] > HUNDRED:
             add_error(errors, "discount_value", "A percent discount must be between 0 and 100.")
+        # Otherwise the product would silently sell for 0.00.
+        if (discount_type == DiscountType.FIXED and "price" not in errors
+                and cleaned["discount_value"] > cleaned["price"]):
+            add_error(errors, "discount_value",
+                      f"A fixed discount cannot be larger than the price ({cleaned['price']}).")
 
     starts, ends = cleaned["discount_starts_at"], cleaned["discount_ends_at"]
     if starts is not None and ends is not None and starts >= ends:

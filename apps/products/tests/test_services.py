@@ -187,6 +187,7 @@ def test_unknown_category_is_a_field_error():
     ({"price": Decimal("100000000000")}, "price"),
     ({"discount_type": "percent", "discount_value": Decimal("101")}, "discount_value"),
     ({"discount_type": "fixed", "discount_value": Decimal("-5")}, "discount_value"),
+    ({"discount_type": "fixed", "discount_value": Decimal("25.01")}, "discount_value"),
     ({"discount_type": "fixed", "discount_value": Decimal("1"),
       "discount_starts_at": timezone.now(), "discount_ends_at": timezone.now() - timedelta(days=1)},
      "discount_ends_at"),
@@ -201,6 +202,17 @@ def test_invalid_product_fields_are_rejected_and_nothing_written(fields, field):
         services.product_create(product=product_input(**fields))
     assert field in error.value.errors
     assert not Product.objects.exists()
+
+
+def test_a_fixed_discount_larger_than_the_price_is_refused_with_the_price_named(make_product):
+    with pytest.raises(ValidationFailed) as error:
+        services.product_create(product=product_input(discount_type="fixed", discount_value=Decimal("30")))
+    assert error.value.errors == {"discount_value": ["A fixed discount cannot be larger than the price (25.00)."]}
+
+    product = make_product(price="20.00", discount_type="fixed", discount_value=Decimal("20.00"))  # free is allowed
+    with pytest.raises(ValidationFailed):
+        services.product_update(product_id=product.pk, changes=ProductChanges(price=Decimal("19.99")))
+    assert reload(product).price == Decimal("20.00")
 
 
 def test_no_discount_stores_zero_value():
@@ -225,7 +237,7 @@ def test_partial_update_changes_only_fields_sent(make_product):
 
 
 def test_partial_update_validates_the_merged_product(make_product):
-    product = make_product(discount_type="fixed", discount_value=Decimal("150"))
+    product = make_product(price="200.00", discount_type="fixed", discount_value=Decimal("150"))
     with pytest.raises(ValidationFailed) as error:
         services.product_update(product_id=product.pk, changes=ProductChanges(discount_type="percent"))
     assert "discount_value" in error.value.errors
