@@ -152,3 +152,49 @@ class StockReservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.product_id} x{self.quantity} ({self.status})"
+
+
+class StockAdjustmentSource(models.TextChoices):
+    INITIAL = "initial", "Initial stock"
+    ADMIN = "admin", "Admin"
+    API = "api", "API"
+    IMPORT = "import", "CSV import"
+
+
+class StockAdjustment(models.Model):
+    """The audit trail of stock received and written off: who, when, the quantities before and after, and why.
+    Written in the transaction of the change itself, so a row exists exactly when the stock moved. The person is
+    the users context's id (no foreign key) with the e-mail copied, so the row reads the same in every deployment.
+    Sales and cancellations are not here: the reservations and the orders' history record those."""
+
+    # SET_NULL: a product that was never ordered may be deleted; its trail stays, named by the copied sku.
+    product = models.ForeignKey(Product, null=True, on_delete=models.SET_NULL, related_name="stock_adjustments")
+    sku = models.CharField(max_length=64)
+    delta = models.IntegerField()
+    on_hand_before = models.PositiveIntegerField()
+    on_hand_after = models.PositiveIntegerField()
+    reserved = models.PositiveIntegerField(help_text="Reserved by open orders at the time of the change.")
+    reason = models.CharField(max_length=255)
+    source = models.CharField(max_length=16, choices=StockAdjustmentSource.choices)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_email = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["product", "-created_at"], name="products_stock_adjust_idx")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(on_hand_after=models.F("on_hand_before") + models.F("delta")),
+                                   name="products_stock_adjustment_adds_up"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.delta:+d} ({self.reason})"
+
+    @property
+    def available_before(self) -> int:
+        return self.on_hand_before - self.reserved
+
+    @property
+    def available_after(self) -> int:
+        return self.on_hand_after - self.reserved

@@ -26,6 +26,7 @@ from ecommerce.contracts.products import (
     ProductInput,
     ProductPage,
     ProductsService,
+    StockActor,
     StockLevel,
     StockLine,
 )
@@ -109,8 +110,8 @@ class LocalProductsService(ProductsService):
         return [StockLevel(product_id=product_id, stock=stock, updated_at=updated_at)
                 for product_id, stock, updated_at in selectors.product_stock_levels(product_ids=product_ids)]
 
-    def product_create(self, *, product: ProductInput) -> ProductDTO:
-        return product_dto(services.product_create(product=product))
+    def product_create(self, *, product: ProductInput, actor: StockActor | None = None) -> ProductDTO:
+        return product_dto(services.product_create(product=product, actor=actor))
 
     def product_bulk_create(self, *, products: list[ProductInput]) -> int:
         return services.product_bulk_create(products=products)
@@ -125,8 +126,10 @@ class LocalProductsService(ProductsService):
         deactivated = services.product_delete(product_id=product_id)
         return ProductDeletion(deleted=not deactivated, deactivated=deactivated)
 
-    def product_stock_adjust(self, *, product_id: int, delta: int) -> ProductDTO:
-        return product_dto(services.product_stock_adjust(product_id=product_id, delta=delta))
+    def product_stock_adjust(self, *, product_id: int, delta: int, reason: str = "",
+                             actor: StockActor | None = None) -> ProductDTO:
+        return product_dto(services.product_stock_adjust(product_id=product_id, delta=delta, reason=reason,
+                                                         actor=actor))
 
     def product_lines_price(self, *, lines: list[StockLine]) -> list[PricedLine]:
         now = timezone.now()

@@ -170,6 +170,16 @@ class StockLine(DTO):
     quantity: int = Field(ge=1)
 
 
+STOCK_REASON_MAX_LENGTH = 255
+
+
+class StockActor(DTO):
+    """Who changed stock, as the audit trail records it: the users context's id and the e-mail it had then."""
+
+    id: int
+    email: str = ""
+
+
 class PricedLine(DTO):
     """A stock line with what an order copies from the catalog at checkout: sku, name and today's effective price."""
 
@@ -228,7 +238,8 @@ class ProductsService(Service):
 
     @rpc_method(idempotent=False)
     @abstractmethod
-    def product_create(self, *, product: ProductInput) -> ProductDTO: ...
+    def product_create(self, *, product: ProductInput, actor: StockActor | None = None) -> ProductDTO:
+        """``product.stock`` is the initial quantity on hand, audited as received by ``actor``."""
 
     @rpc_method(idempotent=True)
     @abstractmethod
@@ -251,8 +262,10 @@ class ProductsService(Service):
 
     @rpc_method(idempotent=False)
     @abstractmethod
-    def product_stock_adjust(self, *, product_id: int, delta: int) -> ProductDTO:
-        """Receive (positive) or write off (negative) stock; never below what open orders have reserved."""
+    def product_stock_adjust(self, *, product_id: int, delta: int, reason: str = "",
+                             actor: StockActor | None = None) -> ProductDTO:
+        """Receive (positive) or write off (negative) stock; never below what open orders have reserved. The change
+        is audited with ``reason`` (at most 255 characters) and ``actor``."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

@@ -31,6 +31,7 @@ from ecommerce.contracts.products import (
     ProductChanges,
     ProductInput,
     ProductOrdering,
+    StockActor,
     products_service,
 )
 from ecommerce.permissions import IsCatalogStaff, principal_has_role
@@ -138,8 +139,9 @@ class ProductListView(ReadOpenWriteStaff):
                    responses={201: ProductOutputSerializer}, summary="Create a product (catalog staff)",
                    description="`stock` is the initial quantity on hand; later it changes only through /stock.")
     def post(self, request: Request) -> Response:
-        product = products_service.product_create(product=ProductInput(**validated(ProductCreateInputSerializer,
-                                                                                      request.data)))
+        product = products_service.product_create(
+            product=ProductInput(**validated(ProductCreateInputSerializer, request.data)),
+            actor=StockActor(id=request.user.id))
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
@@ -183,10 +185,13 @@ class ProductStockView(APIView):
     @extend_schema(tags=CATALOG_TAG, operation_id="products_stock_adjust", request=StockAdjustInputSerializer,
                    responses=ProductOutputSerializer, summary="Receive or write off stock (catalog staff)",
                    description="409 `insufficient_stock` if the write-off would leave less on hand than open "
-                               "orders have reserved.")
+                               "orders have reserved. Every change is audited with its `reason`, who made it and "
+                               "the quantities before and after (visible on the product in the admin).")
     def post(self, request: Request, product_id: int) -> Response:
-        delta = validated(StockAdjustInputSerializer, request.data)["delta"]
-        product = products_service.product_stock_adjust(product_id=product_id, delta=delta)
+        adjustment = validated(StockAdjustInputSerializer, request.data)
+        product = products_service.product_stock_adjust(product_id=product_id, delta=adjustment["delta"],
+                                                        reason=adjustment["reason"],
+                                                        actor=StockActor(id=request.user.id))
         return Response(ProductOutputSerializer(product).data)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ecommerce.contracts.products import DiscountType, ProductOrdering
+from ecommerce.contracts.products import STOCK_REASON_MAX_LENGTH, DiscountType, ProductOrdering
 from ecommerce.money import MONEY_FIELD, currency
 
 MONEY_INPUT = {**MONEY_FIELD, "min_value": 0}
@@ -103,8 +103,12 @@ class ProductQuerySerializer(serializers.Serializer):
 class StockAdjustInputSerializer(serializers.Serializer):
     delta = serializers.IntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK,
                                      help_text="Positive receives stock, negative writes it off; never zero.")
+    reason = serializers.CharField(max_length=STOCK_REASON_MAX_LENGTH, required=False, allow_blank=True, default="",
+                                   help_text="Why the stock changed (delivery, damage, count...); kept in the audit "
+                                             "trail with who changed it and the quantities before and after.")
 
     def validate_delta(self, value: int) -> int:
         if value == 0:
             raise serializers.ValidationError("Must not be zero.")
         return value
+

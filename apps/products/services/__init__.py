@@ -3,7 +3,8 @@
 - ``validation``: the field, slug and unique-race helpers every write shares (no ``IntegrityError`` leaves here);
 - ``categories``: the category tree (no cycles, only empty categories are deleted);
 - ``products``: product create/replace/update/bulk create/delete (validated whole, deactivated once ordered);
-- ``stock``: stock adjustments, reservations and their release (conditional updates, idempotent per order).
+- ``stock``: stock adjustments with their audit trail, reservations and their release (conditional updates,
+  idempotent per order).
 
 The names callers used before the split are re-exported here, so ``from apps.products import services`` keeps
 working. Code that monkeypatches a helper must patch the module that looks the name up (e.g. ``services.products``).
@@ -23,6 +24,7 @@ from apps.products.services.products import (
 from apps.products.services.stock import (
     STALE_RESERVATION_AGE,
     product_stock_adjust,
+    record_stock_adjustment,
     stock_commit,
     stock_release,
     stock_release_stale,
@@ -48,6 +50,7 @@ __all__ = [
     "product_replace",
     "product_stock_adjust",
     "product_update",
+    "record_stock_adjustment",
     "stock_commit",
     "stock_release",
     "stock_release_stale",

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.products.invalidation import catalog_changed
-from apps.products.models import Category, DiscountType, Product, StockReservation
+from apps.products.models import Category, DiscountType, Product, StockAdjustmentSource, StockReservation
 from apps.products.pricing import HUNDRED
+from apps.products.services.stock import record_stock_adjustment
 from apps.products.services.validation import (
     MAX_STOCK,
     SLUG_RE,
@@ -35,10 +36,11 @@ from apps.products.services.validation import (
     slug_errors,
     unique_slug,
 )
-from ecommerce.contracts.products import ProductChanges, ProductInput
+from ecommerce.contracts.products import ProductChanges, ProductInput, StockActor
 from ecommerce.errors import NotFound, ValidationFailed
 
 BULK_BATCH_SIZE = 1000
+INITIAL_STOCK_REASON = "Initial stock"
 _url_validator = URLValidator()
 
 PRODUCT_FIELDS = (
@@ -148,7 +150,9 @@ def _save_product(product: Product, *, slug: str | None) -> Product:
     return product
 
 
-def product_create(*, product: ProductInput) -> Product:
+def product_create(*, product: ProductInput, actor: StockActor | None = None,
+                   source: str = StockAdjustmentSource.INITIAL) -> Product:
+    """A new product; its initial stock is audited like any later receipt."""
     errors, cleaned = clean_product(product.model_dump(exclude={"stock"}), product_id=None)
     if product.stock > MAX_STOCK:
         add_error(errors, "stock", f"Ensure this value is less than or equal to {MAX_STOCK}.")
@@ -156,7 +160,12 @@ def product_create(*, product: ProductInput) -> Product:
         raise ValidationFailed(errors=errors)
     slug = cleaned.pop("slug")
     instance = Product(**cleaned, stock_on_hand=product.stock)
-    return _save_product(instance, slug=slug)
+    with transaction.atomic():
+        _save_product(instance, slug=slug)
+        if product.stock:
+            record_stock_adjustment(instance, delta=product.stock, reason=INITIAL_STOCK_REASON, actor=actor,
+                                    source=source)
+    return instance
 
 
 def product_replace(*, product_id: int, product: ProductInput) -> Product:

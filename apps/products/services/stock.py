@@ -7,6 +7,7 @@ Rules guarded here:
   before changing them with one bulk ``UPDATE``: ascending ids are one global lock order, so two checkouts touching
   the same products cannot deadlock, and the number of statements does not grow with the number of lines.
 - Reservations are keyed by order id and every reservation call is idempotent, because the orders saga retries them.
+- Every receipt and write-off writes its audit row (``StockAdjustment``) in the same transaction as the change.
 - A ``stock.low`` event is written in the same transaction as the change that drops available stock to the
   threshold (``settings.ECOMMERCE_LOW_STOCK_THRESHOLD``) from above it.
 """
@@ -24,10 +25,16 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from apps.products.invalidation import stock_changed
-from apps.products.models import Product, ReservationStatus, StockReservation
+from apps.products.models import (
+    Product,
+    ReservationStatus,
+    StockAdjustment,
+    StockAdjustmentSource,
+    StockReservation,
+)
 from apps.products.selectors import quantities_by_product, unsellable_lines
-from apps.products.services.validation import MAX_STOCK
-from ecommerce.contracts.products import StockLine
+from apps.products.services.validation import MAX_STOCK, Errors, add_error, optional_text
+from ecommerce.contracts.products import STOCK_REASON_MAX_LENGTH, StockActor, StockLine
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
 from ecommerce.events.outbox import record_events
 
@@ -57,18 +64,25 @@ def _per_product(quantities: dict[int, int]) -> Case:
                 default=Value(0), output_field=IntegerField())
 
 
-def product_stock_adjust(*, product_id: int, delta: int) -> Product:
+def product_stock_adjust(*, product_id: int, delta: int, reason: str = "", actor: StockActor | None = None,
+                         source: str = StockAdjustmentSource.API) -> Product:
     """Receive (delta > 0) or write off (delta < 0) stock on hand, atomically; on hand can never drop below what
-    open orders have reserved."""
+    open orders have reserved. The change and its audit row (who, the quantities before and after, why) are
+    written in one transaction."""
+    errors: Errors = {}
+    reason = optional_text(errors, "reason", reason, STOCK_REASON_MAX_LENGTH)
     if delta == 0:
-        raise ValidationFailed(errors={"delta": ["Must not be zero."]})
-    if abs(delta) > MAX_STOCK:
-        raise ValidationFailed(errors={"delta": [f"Must be between -{MAX_STOCK} and {MAX_STOCK}."]})
+        add_error(errors, "delta", "Must not be zero.")
+    elif abs(delta) > MAX_STOCK:
+        add_error(errors, "delta", f"Must be between -{MAX_STOCK} and {MAX_STOCK}.")
+    if errors:
+        raise ValidationFailed(errors=errors)
     guard = Q(stock_on_hand__gte=F("stock_reserved") - delta) if delta < 0 else Q(stock_on_hand__lte=MAX_STOCK - delta)
     with transaction.atomic():
         updated = Product.objects.filter(guard, pk=product_id).update(
             stock_on_hand=F("stock_on_hand") + delta, updated_at=timezone.now()
         )
+        # The UPDATE holds the row's lock until commit, so what is read now is exactly what it left.
         product = Product.objects.filter(pk=product_id).first()
         if product is None:
             raise NotFound(f"Product {product_id} does not exist.")
@@ -80,9 +94,21 @@ def product_stock_adjust(*, product_id: int, delta: int) -> Product:
                 f"reserved by open orders, so at most {product.stock_available} can be written off.",
                 lines=[{"product_id": product.pk, "requested": -delta, "available": product.stock_available}],
             )
+        record_stock_adjustment(product, delta=delta, reason=reason, actor=actor, source=source)
         _record_low_stock([product], {product.pk: product.stock_available - delta})
         stock_changed()
     return product
+
+
+def record_stock_adjustment(product: Product, *, delta: int, reason: str, actor: StockActor | None,
+                            source: str) -> StockAdjustment:
+    """The audit row of a change already applied to ``product`` (which carries the quantities after it); the
+    caller's transaction makes the two one."""
+    return StockAdjustment.objects.create(
+        product=product, sku=product.sku, delta=delta, on_hand_before=product.stock_on_hand - delta,
+        on_hand_after=product.stock_on_hand, reserved=product.stock_reserved, reason=reason, source=source,
+        actor_id=actor.id if actor else None, actor_email=actor.email if actor else "",
+    )
 
 
 def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_id: UUID | None = None) -> None:

@@ -28,7 +28,7 @@ def test_migration_grants_catalog_permissions_to_the_groups():
     orders = set(Group.objects.get(name="order_staff").permissions.filter(
         content_type__app_label="products").values_list("codename", flat=True))
     assert catalog == {f"{action}_{model}" for action in ("add", "change", "delete", "view")
-                       for model in ("category", "product")} | {"view_stockreservation"}
+                       for model in ("category", "product")} | {"view_stockreservation", "view_stockadjustment"}
     assert orders == {"view_category", "view_product", "view_stockreservation"}
 
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.products.models import Product, StockReservation
+from apps.products.models import Product, StockAdjustment, StockReservation
 from ecommerce.contracts.products import (
     CategoryChanges,
     CategoryDTO,
@@ -23,6 +23,7 @@ from ecommerce.contracts.products import (
     ProductFilter,
     ProductInput,
     ProductPage,
+    StockActor,
     StockLine,
     products_service,
 )
@@ -194,6 +195,15 @@ def test_product_stock_adjust(rpc_mode):
     assert error.value.extra["lines"] == [{"product_id": product.id, "requested": 5, "available": 4}]
     with pytest.raises(ValidationFailed):
         products_service.product_stock_adjust(product_id=product.id, delta=0)
+
+
+def test_product_stock_adjust_records_reason_and_actor(rpc_mode):
+    product = new_product(stock=2)
+    products_service.product_stock_adjust(product_id=product.id, delta=5, reason="Delivery 42",
+                                          actor=StockActor(id=7, email="clerk@example.com"))
+    latest = StockAdjustment.objects.filter(product_id=product.id).first()
+    assert (latest.delta, latest.on_hand_before, latest.on_hand_after, latest.reason, latest.actor_id,
+            latest.actor_email, latest.source) == (5, 2, 7, "Delivery 42", 7, "clerk@example.com", "api")
 
 
 # --- pricing an order ------------------------------------------------------------------------------------------------
