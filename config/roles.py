@@ -42,7 +42,7 @@ _TOKEN_BLACKLIST_APP = "rest_framework_simplejwt.token_blacklist"
 # (without ever querying it) because DRF's JWT authentication resolves AUTH_USER_MODEL when it is created.
 _GATEWAY_DROPS = {
     "django.contrib.admin", "django.contrib.sessions", "django.contrib.messages", "ecommerce.events",
-    _TOKEN_BLACKLIST_APP, "axes",
+    _TOKEN_BLACKLIST_APP, "axes", "import_export",
 }
 _GATEWAY_MIDDLEWARE_DROPS = {
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "import_export",
     "django_prometheus",
     "ecommerce.events",
     "apps.users",
@@ -176,6 +177,9 @@ TEMPLATES = [
         },
     },
 ]
+# The admin's CSV import keeps the uploaded file between its preview and its confirmation in the shared cache, so
+# the confirmation may reach any process of the role.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
 
 # --- Data stores ------------------------------------------------------------------------------------------------
 # An empty DATABASE_URL means "not set", like every other URL here.

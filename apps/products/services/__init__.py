@@ -3,6 +3,7 @@
 - ``validation``: the field, slug and unique-race helpers every write shares (no ``IntegrityError`` leaves here);
 - ``categories``: the category tree (no cycles, only empty categories are deleted);
 - ``products``: product create/replace/update/bulk create/delete (validated whole, deactivated once ordered);
+- ``bulk``: many products chosen by staff at once (activate, deactivate, reprice by a percent), all or nothing;
 - ``stock``: stock adjustments with their audit trail, reservations and their release (conditional updates,
   idempotent per order).
 
@@ -10,6 +11,7 @@ The names callers used before the split are re-exported here, so ``from apps.pro
 working. Code that monkeypatches a helper must patch the module that looks the name up (e.g. ``services.products``).
 """
 
+from apps.products.services.bulk import product_bulk_reprice, product_bulk_set_active
 from apps.products.services.categories import category_create, category_delete, category_errors, category_update
 from apps.products.services.products import (
     BULK_BATCH_SIZE,
@@ -45,6 +47,8 @@ __all__ = [
     "category_update",
     "clean_product",
     "product_bulk_create",
+    "product_bulk_reprice",
+    "product_bulk_set_active",
     "product_create",
     "product_delete",
     "product_replace",

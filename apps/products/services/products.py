@@ -49,7 +49,7 @@ PRODUCT_FIELDS = (
 )
 
 
-def _product_values(product: Product) -> dict[str, Any]:
+def product_values(product: Product) -> dict[str, Any]:
     values = {field: getattr(product, field) for field in PRODUCT_FIELDS if field != "category"}
     values["category"] = product.category_id
     return values
@@ -189,7 +189,7 @@ def product_update(*, product_id: int, changes: ProductChanges) -> Product:
     instance = Product.objects.filter(pk=product_id).first()
     if instance is None:
         raise NotFound(f"Product {product_id} does not exist.")
-    values = _product_values(instance)
+    values = product_values(instance)
     given = changes.model_fields_set
     for field in given:
         values[field] = getattr(changes, field)

@@ -9,11 +9,14 @@ from itertools import count
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
 from django.utils import timezone
 
 from apps.products import services
 from apps.products.models import Category, Product
 from ecommerce.contracts.products import CategoryInput, ProductInput
+from ecommerce.roles import Role
 
 _numbers = count(1)
 
@@ -42,3 +45,17 @@ def make_product(db: None) -> Callable[..., Product]:
         return product
 
     return make
+
+
+@pytest.fixture
+def admin_client_for(make_user: Callable[..., Any]) -> Callable[[Role], Client]:
+    """A test client signed in to the admin as a new user of the given role (and so of its group)."""
+
+    def build(role: Role) -> Client:
+        client = Client()
+        user = get_user_model().objects.get(pk=make_user(role).id)
+        client.force_login(user)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    return build
