@@ -22,7 +22,7 @@ from ecommerce.contracts.users import UserChanges, UserDTO, users_service
 from ecommerce.roles import Role
 from tests.environment import service_missing
 
-# The live shop's fixtures are registered here, once, so the end-to-end and browser suites share its servers.
+# The live shop's servers are registered here, once, so the end-to-end and browser suites share them.
 pytest_plugins = ("tests.support.fixtures", "tests.support.live_shop")
 
 DEFAULT_PASSWORD = "Correct-Horse-Battery-9"
