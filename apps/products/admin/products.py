@@ -80,6 +80,7 @@ class ProductAdmin(ImportExportModelAdmin):
     formats = [CSV]
     change_list_template = "admin/products/product/change_list.html"
     change_form_template = "admin/products/product/change_form.html"
+    import_template_name = "admin/products/product/import.html"
     list_display = ("thumbnail", "sku", "name", "category", "price", "current_price", "available_stock",
                     "is_active")
     list_display_links = ("sku", "name")

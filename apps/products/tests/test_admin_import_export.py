@@ -106,6 +106,11 @@ def test_export_writes_the_filtered_list_as_csv(catalog_staff, make_product, mak
     assert rows == [{"sku": "LAMP-1", "name": "Desk Lamp", "category": "lamps", "price": "19.90", "stock": "4"}]
 
 
+def test_the_import_page_says_how_rows_and_stock_are_read(catalog_staff):
+    page = catalog_staff.get(IMPORT).content.decode()
+    assert "initial stock of a new product and is ignored for an existing one" in page
+
+
 def test_order_staff_may_export_but_not_import(admin_client_for):
     client = admin_client_for(Role.ORDER_STAFF)
     assert client.get(IMPORT).status_code == 403
