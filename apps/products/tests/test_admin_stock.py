@@ -36,6 +36,8 @@ def test_catalog_staff_adjust_stock_with_a_reason_and_see_it_on_the_product(admi
     page = client.get(f"/admin/products/product/{product.pk}/change/")
     assert b"Delivery note 881" in page.content
     assert client.user.email.encode() in page.content
+    trail = client.get(f"/admin/products/stockadjustment/?product__id__exact={product.pk}")  # "all changes" link
+    assert [row.reason for row in trail.context["cl"].result_list] == ["Delivery note 881", "Initial stock"]
 
 
 def test_a_write_off_below_the_reserved_units_is_refused_with_the_reason_shown(admin_client_for, make_product):
