@@ -118,10 +118,11 @@ def test_catalog_staff_cannot_open_orders_or_users(
         shop: Shop, catalog_staff_member: StaffMember, signed_in: Callable[..., Any],
         screenshot: Callable[..., Any]) -> None:
     page = signed_in(catalog_staff_member, "products")
-    index = page.locator("#content-main").inner_text()
-    assert "Products" in index
-    assert "Orders" not in index
-    assert "Users" not in index
+    index = page.locator("#content-main")
+    assert index.locator('a[href$="/products/product/"]').count() >= 1
+    # Vouchers may be theirs (a price rule, in the orders app), orders and users are not.
+    assert index.locator('a[href$="/orders/order/"]').count() == 0
+    assert index.locator('a[href$="/users/user/"]').count() == 0
     screenshot(page, "catalog-staff-admin-index")
 
     for app, listing in (("orders", "orders/order/"), ("users", "users/user/")):
