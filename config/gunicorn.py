@@ -8,6 +8,8 @@ Every value can be changed from the environment (``GUNICORN_*``), and ``GUNICORN
 import multiprocessing
 import os
 
+from ecommerce.logging import logging_config
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 # One process per core keeps every core busy despite the GIL, one more covers a worker stalled on a slow request.
@@ -18,5 +20,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 # The listen queue absorbs bursts while every thread is busy, instead of refusing connections.
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+# The application writes one JSON line per request with its route, caller and trace (ecommerce/middleware.py), so
+# gunicorn's own access line is off unless asked for; its other lines take the application's JSON format.
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "") or None
+logconfig_dict = logging_config(level=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),
+                                log_format=os.environ.get("DJANGO_LOG_FORMAT", "json"))
 control_socket_disable = True

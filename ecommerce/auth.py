@@ -15,6 +15,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.tokens import Token
 
+from ecommerce.logging import bind_user
 from ecommerce.roles import STAFF_ROLES, Role
 from ecommerce.token_revocation import ISSUED_AT_MS_CLAIM, access_token_revoked
 
@@ -56,6 +57,7 @@ class StatelessJWTAuthentication(JWTAuthentication):
             raise InvalidToken("Token carries no valid user.") from error
         if access_token_revoked(user_id=principal.id, issued_at_ms=issued_at_ms):
             raise AuthenticationFailed("This access token has been revoked; sign in again.", code="token_revoked")
+        bind_user(user_id=principal.id, role=principal.role.value)
         return principal
 
     def authenticate_header(self, request: Request) -> str:

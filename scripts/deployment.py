@@ -199,11 +199,12 @@ class Deployment:
 
     def gunicorn_command(self, role: str) -> list[str]:
         return [
-            venv_bin("gunicorn"), "config.wsgi:application",
+            # The shop's gunicorn configuration (logging, shutdown hooks); the options below override its sizing.
+            venv_bin("gunicorn"), "-c", "python:config.gunicorn", "config.wsgi:application",
             "--bind", f"127.0.0.1:{self.ports[role]}",
             "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", "gthread",
             "--timeout", "60", "--graceful-timeout", "5", "--keep-alive", "5",
-            "--name", f"shop-{role}", "--access-logfile", "-", "--no-control-socket",
+            "--name", f"shop-{role}", "--no-control-socket",
         ]
 
     def manage(self, role: str, *arguments: str, check: bool = True,
@@ -274,8 +275,8 @@ class Deployment:
             log_dir.mkdir(parents=True, exist_ok=True)
             log_path = log_dir / f"{name}.log"
             with log_path.open("ab") as log:
-                popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,  # noqa: S603 stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+                popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,  # noqa: S603 - built here
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         process = RunningProcess(name=name, popen=popen, log_path=log_path)
         self.processes[name] = process
         return process

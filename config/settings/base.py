@@ -14,6 +14,7 @@ from config.settings.safety import (
     refuse_unsafe_settings,
 )
 from ecommerce.deployment import MODES, SPLIT
+from ecommerce.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -36,7 +37,12 @@ INTERNAL_AUTH_TOKEN = env.str("INTERNAL_AUTH_TOKEN", default=DEVELOPMENT_INTERNA
 INTERNAL_AUTH_TOKENS_ACCEPTED = env.list("INTERNAL_AUTH_TOKENS_ACCEPTED", default=[])
 ECOMMERCE_RPC_TIMEOUT_SECONDS = env.float("ECOMMERCE_RPC_TIMEOUT_SECONDS", default=5.0)
 ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS = env.int("ECOMMERCE_RPC_MAX_CLOCK_SKEW_SECONDS", default=60)
-ECOMMERCE_TRACING = env.bool("ECOMMERCE_TRACING", default=False)
+# Where OpenTelemetry spans go: none, console (JSON lines on stdout) or otlp (OTEL_EXPORTER_OTLP_ENDPOINT); see
+# ecommerce/tracing.py. The older ECOMMERCE_TRACING=1 still means console.
+ECOMMERCE_TRACING_EXPORTER = env.str("ECOMMERCE_TRACING_EXPORTER",
+                                     default="console" if env.bool("ECOMMERCE_TRACING", default=False) else "none")
+if ECOMMERCE_TRACING_EXPORTER not in {"none", "console", "otlp"}:
+    raise environ.ImproperlyConfigured("ECOMMERCE_TRACING_EXPORTER must be none, console or otlp")
 
 if ECOMMERCE_DEPLOYMENT_MODE not in MODES:
     raise environ.ImproperlyConfigured(f"ECOMMERCE_DEPLOYMENT_MODE must be one of {', '.join(MODES)}")
@@ -388,17 +394,14 @@ STORAGES = {
 }
 
 # --- Logging ----------------------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "ecommerce.logging.RequestIDFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-    },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+# One JSON object per line (python-json-logger) with the request, trace and caller it belongs to; "plain" for a
+# developer's terminal. gunicorn and Celery processes take the same configuration (ecommerce/logging.py).
+DJANGO_LOG_FORMAT = env.str("DJANGO_LOG_FORMAT", default="json")
+if DJANGO_LOG_FORMAT not in {"json", "plain"}:
+    raise environ.ImproperlyConfigured("DJANGO_LOG_FORMAT must be 'json' or 'plain'")
+DJANGO_LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = logging_config(level=DJANGO_LOG_LEVEL, log_format=DJANGO_LOG_FORMAT)
+
 
 # --- Split deployment -------------------------------------------------------------------------------------------
 # One role per process: it installs, migrates, routes and serves only what it owns (config/roles.py).

@@ -10,6 +10,7 @@ from typing import Any
 from ecommerce.errors import ContractError, RemoteServiceError
 from ecommerce.rpc.service import MethodSpec, Service
 from ecommerce.rpc.transport import get_transport
+from ecommerce.tracing import rpc_client_span
 
 
 class RemoteService:
@@ -25,9 +26,10 @@ class RemoteService:
         def call(**arguments: Any) -> Any:
             body = json.dumps(spec.dump_arguments(arguments), separators=(",", ":")).encode()
             transport = get_transport(self.contract.service_name)
-            status, payload = transport.call(
-                service=self.contract.service_name, method=name, body=body, idempotent=spec.idempotent
-            )
+            with rpc_client_span(self.contract.service_name, name):
+                status, payload = transport.call(
+                    service=self.contract.service_name, method=name, body=body, idempotent=spec.idempotent
+                )
             if status == 200 and isinstance(payload, dict) and "result" in payload:
                 return spec.load_result(payload["result"])
             error = payload.get("error") if isinstance(payload, dict) else None

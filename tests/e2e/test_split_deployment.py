@@ -14,7 +14,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import httpx
 import psycopg
@@ -75,45 +74,6 @@ def faulty_split(split_shop: Shop, split: Deployment) -> Iterator[Deployment]:
     assert eventually(lambda: _public_paths_answer(split_shop), timeout=RECOVERY_SECONDS)
     # A breaker inside a domain role (carts -> products, orders -> ...) may still be open: let it half-open.
     time.sleep(BREAKER_RESET_SECONDS)
-
-
-@pytest.fixture
-def split_customer(split_shop: Shop) -> Iterator[Callable[[], Customer]]:
-    clients: list[httpx.Client] = []
-
-    def make() -> Customer:
-        email = f"split-{uuid.uuid4().hex[:12]}@example.com"
-        with split_shop.client() as anonymous:
-            registered = anonymous.post("/auth/register", json={"email": email, "password": "Sturdy-Passphrase-2026!",
-                                                                "name": "Split Customer"})
-            assert registered.status_code == 201, registered.text
-        token = split_shop.login(email, "Sturdy-Passphrase-2026!")
-        client = split_shop.client(token)
-        clients.append(client)
-        address = client.post("/users/me/addresses", json={"full_name": "Ann", "street": "1 Main St",
-                                                           "city": "Springfield", "zip_code": "62701",
-                                                           "country": "US"})
-        assert address.status_code == 201, address.text
-        customer = Customer(id=registered.json()["id"], email=email, token=token, api=client)
-        customer.address_id = address.json()["id"]  # type: ignore[attr-defined]
-        return customer
-
-    yield make
-    for client in clients:
-        client.close()
-
-
-@pytest.fixture
-def split_product(split_shop: Shop) -> Callable[..., dict[str, Any]]:
-    def make(*, stock: int = 50, price: str = "10.00") -> dict[str, Any]:
-        with split_shop.client(split_shop.staff_token("catalog@example.com")) as staff:
-            sku = f"SPLIT-{uuid.uuid4().hex[:8]}"
-            response = staff.post("/products", json={"sku": sku, "name": f"Split {sku}", "price": price,
-                                                     "stock": stock})
-        assert response.status_code == 201, response.text
-        return response.json()
-
-    return make
 
 
 def _stock(shop: Shop, product_id: int) -> int:

@@ -81,6 +81,11 @@ SERVER_ENV = {
     "DJANGO_LOG_LEVEL": "WARNING",
     "ECOMMERCE_METRICS_TOKEN": METRICS_TOKEN,
 }
+# The split deployment writes its spans to its logs, one JSON line each, exported within a fraction of a second, so
+# the tracing journey can follow one request across the roles (tests/e2e/test_split_observability.py), and its
+# request lines, which the logging journey reads.
+SPLIT_TRACING_ENV = {"ECOMMERCE_TRACING_EXPORTER": "console", "OTEL_BSP_SCHEDULE_DELAY": "200",
+                     "DJANGO_LOG_LEVEL": "INFO"}
 # Without a broker tasks run in the process that sends them. Redis, when there is one, is shared by every process of
 # a deployment (throttles, revocation marks, replay protection), under a prefix of the deployment's own.
 _NOT_INHERITED = ("CELERY_BROKER_URL",)
@@ -180,6 +185,7 @@ def _start(mode: str, tmp_dir: Any) -> Deployment:
     options: dict[str, Any] = {"postgres_url": POSTGRES_URL, "env": env, "workers": 1, "threads": 4,
                                "log_dir": tmp_dir}
     if mode == "split":
+        env.update(SPLIT_TRACING_ENV)
         ports = {role: port() for role in ROLES}
         deployment = Deployment.split(ports=ports, database_prefix=f"ecommerce_e2e_{RUN_ID}_split_", **options)
     else:
@@ -263,6 +269,45 @@ def split_shop(_deployments: _Deployments) -> Shop:
     if "split" not in _shops:
         _shops["split"] = _shop_for("split", _deployments)
     return _shops["split"]
+
+
+@pytest.fixture
+def split_customer(split_shop: Shop) -> Iterator[Callable[[], Customer]]:
+    clients: list[httpx.Client] = []
+
+    def make() -> Customer:
+        email = f"split-{uuid.uuid4().hex[:12]}@example.com"
+        with split_shop.client() as anonymous:
+            registered = anonymous.post("/auth/register", json={"email": email, "password": "Sturdy-Passphrase-2026!",
+                                                                "name": "Split Customer"})
+            assert registered.status_code == 201, registered.text
+        token = split_shop.login(email, "Sturdy-Passphrase-2026!")
+        client = split_shop.client(token)
+        clients.append(client)
+        address = client.post("/users/me/addresses", json={"full_name": "Ann", "street": "1 Main St",
+                                                           "city": "Springfield", "zip_code": "62701",
+                                                           "country": "US"})
+        assert address.status_code == 201, address.text
+        customer = Customer(id=registered.json()["id"], email=email, token=token, api=client)
+        customer.address_id = address.json()["id"]  # type: ignore[attr-defined]
+        return customer
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def split_product(split_shop: Shop) -> Callable[..., dict[str, Any]]:
+    def make(*, stock: int = 50, price: str = "10.00") -> dict[str, Any]:
+        with split_shop.client(split_shop.staff_token("catalog@example.com")) as staff:
+            sku = f"SPLIT-{uuid.uuid4().hex[:8]}"
+            response = staff.post("/products", json={"sku": sku, "name": f"Split {sku}", "price": price,
+                                                     "stock": stock})
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
 
 
 # --- helpers the journeys share -----------------------------------------------------------------------------------
