@@ -20,6 +20,8 @@ from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from kombu import Connection
 
+from ecommerce.shutdown import draining
+
 logger = logging.getLogger(__name__)
 
 BROKER_PROBE_TIMEOUT_SECONDS = 1.0
@@ -105,7 +107,10 @@ def _has_database() -> bool:
 
 
 def readiness_answer(results: dict[str, str], background: dict[str, Any] | None = None) -> JsonResponse:
-    """200 when every check is "ok", else 503 problem details naming what failed."""
+    """200 when every check is "ok", else 503 problem details naming what failed. A process that is stopping is
+    never ready, whatever else answers (ecommerce/shutdown.py)."""
+    if draining():
+        results = {**results, "shutdown": "shutting_down"}
     failed = [name for name, state in results.items() if state != "ok"]
     extra = {"background": background} if background is not None else {}
     if failed:

@@ -197,13 +197,14 @@ class Deployment:
             env["DATABASE_URL"] = self.database_url(role)
         return env
 
-    def gunicorn_command(self, role: str) -> list[str]:
+    def gunicorn_command(self, role: str, *, port: int | None = None) -> list[str]:
         return [
             # The shop's gunicorn configuration (logging, shutdown hooks); the options below override its sizing.
             venv_bin("gunicorn"), "-c", "python:config.gunicorn", "config.wsgi:application",
-            "--bind", f"127.0.0.1:{self.ports[role]}",
+            "--bind", f"127.0.0.1:{port or self.ports[role]}",
             "--workers", str(self.workers), "--threads", str(self.threads), "--worker-class", "gthread",
-            "--timeout", "60", "--graceful-timeout", "5", "--keep-alive", "5",
+            # Stopping drains first (GUNICORN_DRAIN_SECONDS), then lets requests in flight finish.
+            "--timeout", "60", "--graceful-timeout", "10", "--keep-alive", "5",
             "--name", f"shop-{role}", "--no-control-socket",
         ]
 

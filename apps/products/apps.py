@@ -8,7 +8,11 @@ class ProductsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.products.invalidation import on_catalog_row_saved_or_deleted
+        from apps.products.metrics import OutOfStockCollector
         from apps.products.models import Category, Product
+        from ecommerce.metrics import register_scrape_collector
+
+        register_scrape_collector(OutOfStockCollector())
 
         for model in (Product, Category):
             post_save.connect(on_catalog_row_saved_or_deleted, sender=model,

@@ -6,6 +6,6 @@ class EventsConfig(AppConfig):
     label = "events"
 
     def ready(self) -> None:
-        from ecommerce.events.metrics import register_collector
+        from ecommerce.events.metrics import register_collectors
 
-        register_collector()
+        register_collectors()

@@ -28,8 +28,12 @@ class CircuitOpen(Exception):
 
 class CircuitBreaker:
     def __init__(self, *, fail_max: int, reset_timeout: float, name: str = "",
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 on_change: Callable[[bool], None] | None = None) -> None:
+        """``on_change(is_open)`` is told when the circuit opens and when it closes again (for metrics); it is
+        called outside the lock."""
         self.name = name
+        self._on_change = on_change
         self.fail_max = fail_max
         self.reset_timeout = reset_timeout
         self._clock = clock
@@ -63,16 +67,20 @@ class CircuitBreaker:
 
     def _record(self, *, failed: bool, trial: bool) -> None:
         with self._lock:
+            was_open = self._opened_at is not None
             if trial:
                 self._trial_running = False
             if not failed:
                 self._failures = 0
                 self._opened_at = None
-                return
-            self._failures += 1
-            # A failed trial re-opens at once; a closed circuit opens after fail_max failures in a row.
-            if trial or self._failures >= self.fail_max:
-                self._opened_at = self._clock()
+            else:
+                self._failures += 1
+                # A failed trial re-opens at once; a closed circuit opens after fail_max failures in a row.
+                if trial or self._failures >= self.fail_max:
+                    self._opened_at = self._clock()
+            is_open = self._opened_at is not None
+        if is_open != was_open and self._on_change is not None:
+            self._on_change(is_open)
 
     @contextmanager
     def guard(self, counts_as_failure: Callable[[BaseException], bool]) -> Iterator[None]:
@@ -88,6 +96,9 @@ class CircuitBreaker:
 
     def reset(self) -> None:
         with self._lock:
+            was_open = self._opened_at is not None
             self._failures = 0
             self._opened_at = None
             self._trial_running = False
+        if was_open and self._on_change is not None:
+            self._on_change(False)

@@ -10,6 +10,7 @@ route alone (``ecommerce.rpc.urls``), which no public URLconf includes."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -23,6 +24,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, stop_afte
 from ecommerce import deployment
 from ecommerce.errors import ServiceTimeout, ServiceUnavailable
 from ecommerce.logging import current_request_id
+from ecommerce.rpc import metrics as rpc_metrics
 from ecommerce.rpc import signing
 from ecommerce.rpc.breaker import CircuitBreaker, CircuitOpen
 
@@ -89,6 +91,10 @@ def _counts_against_target(error: BaseException) -> bool:
 # threads of a process), and the connect phase gets at most this much of the budget.
 MAX_CONNECTIONS = 64
 CONNECT_TIMEOUT_SECONDS = 2.0
+# An idle connection is dropped by the caller well before the callee would close it (gunicorn's keep-alive, 5 s) or
+# stop serving it (its drain when stopping, config/gunicorn_hooks.py), so a request is never sent on a connection
+# the other end is closing.
+KEEPALIVE_EXPIRY_SECONDS = 1.0
 
 
 class HttpTransport:
@@ -98,9 +104,11 @@ class HttpTransport:
         self.client = httpx.Client(
             base_url=base_url.rstrip("/"),
             timeout=httpx.Timeout(self.budget, connect=min(self.budget, CONNECT_TIMEOUT_SECONDS)),
-            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS,
+                                keepalive_expiry=KEEPALIVE_EXPIRY_SECONDS),
         )
-        self.breaker = CircuitBreaker(fail_max=5, reset_timeout=10, name=f"rpc:{service}")
+        self.breaker = CircuitBreaker(fail_max=5, reset_timeout=10, name=f"rpc:{service}",
+                                      on_change=functools.partial(rpc_metrics.circuit_state_changed, service))
 
     def _send(self, path: str, body: bytes, deadline: float) -> httpx.Response:
         remaining = deadline - time.monotonic()
@@ -114,6 +122,24 @@ class HttpTransport:
         return response
 
     def call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
+        started = time.perf_counter()
+        outcome = "unavailable"
+        try:
+            status, payload = self._call(service=service, method=method, body=body, idempotent=idempotent)
+            outcome = "ok" if status == 200 else "error"
+            return status, payload
+        except ServiceTimeout:
+            outcome = "timeout"
+            raise
+        except ServiceUnavailable as error:
+            outcome = "circuit_open" if isinstance(error.__cause__, CircuitOpen) else "unavailable"
+            raise
+        finally:
+            rpc_metrics.RPC_SECONDS.labels(service, method, outcome).observe(time.perf_counter() - started)
+            if outcome not in {"ok", "error"}:
+                rpc_metrics.RPC_FAILURES.labels(service, outcome).inc()
+
+    def _call(self, *, service: str, method: str, body: bytes, idempotent: bool) -> tuple[int, Any]:
         path = rpc_path(service, method)
         # Every attempt gets only what is left of one budget, so retries never stretch a caller's wait beyond it.
         deadline = time.monotonic() + self.budget

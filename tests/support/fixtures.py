@@ -45,10 +45,11 @@ def start_worker(settings: Any, transactional_db: None, tmp_path: Path) -> Itera
     """Start real worker processes on this test's database and broker namespace; all are stopped afterwards."""
     started: list[CeleryWorker] = []
 
-    def start(*, broker_url: str | None = None, env: dict[str, str] | None = None) -> CeleryWorker:
+    def start(*, broker_url: str | None = None, env: dict[str, str] | None = None,
+              include: tuple[str, ...] = ()) -> CeleryWorker:
         worker = CeleryWorker(broker_url=broker_url or settings.CELERY_BROKER_URL,
                               namespace=settings.ECOMMERCE_BROKER_NAMESPACE,
-                              log_path=tmp_path / f"worker-{len(started)}.log", env=env)
+                              log_path=tmp_path / f"worker-{len(started)}.log", env=env, include=include)
         started.append(worker.start())
         return worker
 

@@ -80,6 +80,8 @@ SERVER_ENV = {
     "ECOMMERCE_MAX_OPEN_ORDERS_PER_USER": "0",
     "DJANGO_LOG_LEVEL": "WARNING",
     "ECOMMERCE_METRICS_TOKEN": METRICS_TOKEN,
+    # A stopping role answers this long while load balancers take it out, then stops (config/gunicorn_hooks.py).
+    "GUNICORN_DRAIN_SECONDS": "2",
 }
 # The split deployment writes its spans to its logs, one JSON line each, exported within a fraction of a second, so
 # the tracing journey can follow one request across the roles (tests/e2e/test_split_observability.py), and its

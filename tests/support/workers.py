@@ -39,8 +39,11 @@ def test_database_url() -> str:
 
 
 class CeleryWorker:
-    def __init__(self, *, broker_url: str, namespace: str, log_path: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, *, broker_url: str, namespace: str, log_path: Path, env: dict[str, str] | None = None,
+                 include: tuple[str, ...] = ()) -> None:
         self.broker_url = broker_url
+        # Extra task modules only the test's worker loads (tests/support/slow_tasks.py).
+        self.include = include
         self.namespace = namespace
         self.log_path = log_path
         self.env = {key: value for key, value in os.environ.items() if key not in _NOT_INHERITED}
@@ -67,6 +70,8 @@ class CeleryWorker:
         command = [celery, "-A", "config", "worker", "-l", "info", "--concurrency", "1",
                    "-n", f"test-{uuid.uuid4().hex[:8]}@%h", "--without-gossip", "--without-mingle",
                    "--without-heartbeat"]
+        if self.include:
+            command += ["--include", ",".join(self.include)]
         with self.log_path.open("ab") as log:
             self.popen = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
                                           stderr=subprocess.STDOUT, start_new_session=True)
@@ -91,6 +96,11 @@ class CeleryWorker:
         if self.popen is not None and self.alive():
             os.killpg(self.popen.pid, signal.SIGKILL)
             self.popen.wait(timeout=10)
+
+    def terminate(self) -> None:
+        """SIGTERM to the worker's main process alone, as an orchestrator stops a container: a warm shutdown."""
+        if self.popen is not None and self.alive():
+            os.kill(self.popen.pid, signal.SIGTERM)
 
     def stop(self) -> None:
         if self.popen is None or not self.alive():

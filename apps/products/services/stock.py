@@ -25,6 +25,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from apps.products.invalidation import stock_changed
+from apps.products.metrics import STOCK_OUTS, STOCK_REFUSALS
 from apps.products.models import (
     Product,
     ReservationStatus,
@@ -44,6 +45,11 @@ STALE_RESERVATION_AGE = timedelta(minutes=10)
 def _record_low_stock(products: Iterable[Product], available_before: dict[int, int]) -> None:
     """``products`` carry their stock after the change; ``available_before`` what was available before it."""
     threshold = settings.ECOMMERCE_LOW_STOCK_THRESHOLD
+    ran_out = sum(1 for product in products
+                  if product.pk in available_before and available_before[product.pk] > 0 >= product.stock_available)
+    if ran_out:
+        # Counted once the transaction commits: a rolled-back reservation took no stock.
+        transaction.on_commit(lambda: STOCK_OUTS.inc(ran_out))
     record_events([
         ("stock.low", {"product_id": product.pk, "sku": product.sku, "name": product.name,
                        "available": product.stock_available, "threshold": threshold})
@@ -142,6 +148,7 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_
                     short = _short_lines(wanted, {p.pk: p for p in Product.objects.filter(pk__in=list(wanted))})
                     short = short or [_line(product_id, quantity, 0) for product_id, quantity in wanted.items()]
             if short:
+                STOCK_REFUSALS.inc()
                 raise InsufficientStock(f"Not enough stock for {len(short)} line(s); nothing was reserved.",
                                         lines=short)
             StockReservation.objects.bulk_create([
