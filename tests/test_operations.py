@@ -113,6 +113,8 @@ def test_without_a_configured_token_metrics_are_not_served_at_all(settings) -> N
 
 @pytest.mark.parametrize("urlconf", ["config.urls", "config.urls_gateway", "config.urls_service"])
 def test_every_role_serves_metrics_only_through_the_token_check(urlconf: str, settings) -> None:
+    # A domain role's URLconf asks the deployment for its role, which only a split deployment has.
+    settings.ECOMMERCE_DEPLOYMENT_MODE = "split"
     settings.ECOMMERCE_SERVICE_ROLE = "orders"
 
     served = {route.pattern: route.callback for route in routes(urlconf)}
