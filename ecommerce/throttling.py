@@ -36,8 +36,9 @@ def parse_rate(rate: str) -> tuple[int, int]:
 
 def client_ip(request: Any) -> str:
     """Who the client is, for every per-client limit (API and admin alike): the address the last trusted proxy saw
-    (``ECOMMERCE_NUM_PROXIES`` of them in front of this process), else the socket's peer."""
-    return BaseThrottle().get_ident(request)
+    (``ECOMMERCE_NUM_PROXIES`` of them in front of this process), else the socket's peer. A request without a peer
+    address (a server on a Unix socket may send none) is the client "unknown": a limit must never crash on it."""
+    return BaseThrottle().get_ident(request) or "unknown"
 
 
 def _redis_client():

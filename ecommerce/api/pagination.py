@@ -16,6 +16,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from ecommerce.api.query import flat_query
 from ecommerce.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 # The minimum is in the schema because a value below it is a 400: clients and fuzzers must know it is invalid.
@@ -37,7 +38,7 @@ class PageQuerySerializer(serializers.Serializer):
 
 
 def page_params(request: Request) -> tuple[int, int]:
-    query = PageQuerySerializer(data=request.query_params)
+    query = PageQuerySerializer(data=flat_query(request.query_params))
     query.is_valid(raise_exception=True)
     return query.validated_data["page"], query.validated_data["page_size"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import force_instance
 from rest_framework import serializers
 
 from ecommerce.api.problems import PROBLEM_CONTENT_TYPE
@@ -56,6 +57,17 @@ class ProblemAwareAutoSchema(AutoSchema):
             statuses.add(404)
         statuses.update(getattr(self.view, "problem_statuses", {}).get(self.method, ()))
         return statuses
+
+    def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+        # drf-spectacular documents every PATCH body as partial (all fields optional), as DRF's generic views validate
+        # it. A serializer that a view validates whole on PATCH says so with ``whole_on_patch = True``.
+        if self.method == "PATCH" and getattr(force_instance(serializer), "whole_on_patch", False):
+            self.method = "PUT"
+            try:
+                return super()._get_request_for_media_type(serializer, direction)
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(serializer, direction)
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)

@@ -24,6 +24,9 @@ from pydantic import Field
 from ecommerce.contracts.common import DTO, Money
 from ecommerce.rpc import Service, ServiceDelegator, rpc_method
 
+# No shopper needs more of one product than this in one cart; larger numbers are typos or abuse. A rule of the carts
+# context, stated here so that the public API's schema can say it too.
+MAX_LINE_QUANTITY = 1000
 
 class CartLineDTO(DTO):
     product_id: int

@@ -13,10 +13,9 @@ from django.db import transaction
 
 from apps.carts.models import Cart, CartItem
 from apps.carts.services.owners import CartOwner
+from ecommerce.contracts.carts import MAX_LINE_QUANTITY
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
 
-# No shopper needs more of one product than this in one cart; larger numbers are typos or abuse.
-MAX_LINE_QUANTITY = 1000
 # Ids beyond a 64-bit integer cannot exist; refusing them early keeps them away from the database.
 _MAX_ID = 2**63 - 1
 

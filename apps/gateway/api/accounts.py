@@ -36,7 +36,7 @@ from apps.gateway.api.accounts_serializers import (
     VerifyEmailInputSerializer,
 )
 from apps.gateway.api.guest_merge import MERGE_CART_TOKEN_PARAMETER, guest_cart_merged_into
-from apps.gateway.api.validation import validated
+from apps.gateway.api.validation import validated, validated_query
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.auth_limits import (
     LoginAttempt,
@@ -248,7 +248,7 @@ class UserListView(APIView):
                                *PAGE_PARAMETERS])
     def get(self, request: Request) -> Response:
         page, page_size = page_params(request)
-        search = validated(UserSearchQuerySerializer, request.query_params)["search"]
+        search = validated_query(UserSearchQuerySerializer, request.query_params)["search"]
         users = users_service.user_list(search=search, page=page, page_size=page_size)
         return Response(paginated_body(request, page=page, page_size=page_size, count=users.count,
                                        results=AdminUserOutputSerializer(users.results, many=True).data))

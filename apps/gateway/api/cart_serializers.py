@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from apps.gateway.api.validation import StrictInputSerializer
+from ecommerce.contracts.carts import MAX_LINE_QUANTITY
 from ecommerce.money import DECIMAL_PLACES
 
 # No digit limit: line totals and the subtotal are computed (price x quantity, summed), never stored, so a cart of
@@ -12,14 +14,18 @@ from ecommerce.money import DECIMAL_PLACES
 MONEY = {"max_digits": None, "decimal_places": DECIMAL_PLACES, "coerce_to_string": True}
 
 
-class CartItemAddInputSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField()
-    # The allowed range (at least 1, at most a per-line maximum) is a rule of the carts context, checked there.
-    quantity = serializers.IntegerField(help_text="How many to add (at least 1).")
+class CartItemAddInputSerializer(StrictInputSerializer):
+    product_id = serializers.IntegerField(min_value=1)
+    # The carts context checks the range too (and the line's total against it): the schema states it for clients.
+    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY,
+                                        help_text=f"How many to add (1 to {MAX_LINE_QUANTITY} per line).")
 
 
-class CartItemQuantityInputSerializer(serializers.Serializer):
-    quantity = serializers.IntegerField(help_text="The line's new quantity; 0 removes the line.")
+class CartItemQuantityInputSerializer(StrictInputSerializer):
+    whole_on_patch = True  # PATCH /cart/items/{id} sets the quantity: it is required (ecommerce/api/schema.py)
+
+    quantity = serializers.IntegerField(min_value=0, max_value=MAX_LINE_QUANTITY,
+                                        help_text="The line's new quantity; 0 removes the line.")
 
 
 class CartLineOutputSerializer(serializers.Serializer):

@@ -22,7 +22,7 @@ from apps.gateway.api.catalog_serializers import (
     ProductOutputSerializer,
     StockAdjustInputSerializer,
 )
-from apps.gateway.api.validation import validated
+from apps.gateway.api.validation import MONEY_PATTERN, validated
 from ecommerce.api.conditional import json_bytes_response
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.products import (
@@ -52,8 +52,10 @@ PRODUCT_FILTER_PARAMETERS = [
                                                 "PostgreSQL); results ranked by relevance unless ordered."),
     OpenApiParameter("category", POSITIVE_ID,
                      description="Category id; products of its sub-categories are included."),
-    OpenApiParameter("min_price", str, description="Lowest effective price, e.g. 10.00."),
-    OpenApiParameter("max_price", str, description="Highest effective price, e.g. 99.99."),
+    OpenApiParameter("min_price", {"type": "string", "pattern": MONEY_PATTERN},
+                     description="Lowest effective price, e.g. 10.00."),
+    OpenApiParameter("max_price", {"type": "string", "pattern": MONEY_PATTERN},
+                     description="Highest effective price, e.g. 99.99."),
     OpenApiParameter("in_stock", bool,
                      description="true: only products available to buy now; false: only those that are not."),
     OpenApiParameter("ordering", str, enum=[o.value for o in ProductOrdering],

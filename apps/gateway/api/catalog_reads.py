@@ -38,7 +38,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 
 from apps.gateway.api.catalog_render import ProductParts, page_json, product_bytes, product_json, product_parts
 from apps.gateway.api.catalog_serializers import ProductQuerySerializer
-from apps.gateway.api.validation import validated
+from apps.gateway.api.validation import validated_query
 from ecommerce import cache_versions
 from ecommerce.api.conditional import json_bytes_response
 from ecommerce.api.pagination import PageQuerySerializer, page_links
@@ -75,8 +75,8 @@ def product_list_query(query_string: str, *, include_inactive: bool) -> tuple[in
     the same answer, and a handful of them make most of the catalog's traffic, so each is validated once per process
     (a bad one raises every time: errors are not cached)."""
     params = QueryDict(query_string)
-    page = validated(PageQuerySerializer, params)
-    filters = ProductFilter(**validated(ProductQuerySerializer, params), include_inactive=include_inactive)
+    page = validated_query(PageQuerySerializer, params)
+    filters = ProductFilter(**validated_query(ProductQuerySerializer, params), include_inactive=include_inactive)
     return page["page"], page["page_size"], filters
 
 

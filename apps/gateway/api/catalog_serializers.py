@@ -7,16 +7,17 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.gateway.api.validation import MoneyInputField, StrictInputSerializer
+from ecommerce.api.query import QueryBooleanField
 from ecommerce.contracts.products import STOCK_REASON_MAX_LENGTH, DiscountType, ProductOrdering
 from ecommerce.money import MONEY_FIELD, currency
 
-MONEY_INPUT = {**MONEY_FIELD, "min_value": 0}
 MAX_STOCK = 2_147_483_647
 
 
 # --- categories -----------------------------------------------------------------------------------------------------
 
-class CategoryInputSerializer(serializers.Serializer):
+class CategoryInputSerializer(StrictInputSerializer):
     name = serializers.CharField(max_length=120)
     slug = serializers.SlugField(max_length=140, required=False, allow_null=True, allow_blank=True,
                                  help_text="Made from the name when omitted.")
@@ -34,7 +35,7 @@ class CategoryOutputSerializer(serializers.Serializer):
 
 # --- products -------------------------------------------------------------------------------------------------------
 
-class ProductInputSerializer(serializers.Serializer):
+class ProductInputSerializer(StrictInputSerializer):
     """PUT and PATCH body (PATCH: every field optional). ``stock`` is not here: it changes only through /stock."""
 
     sku = serializers.CharField(max_length=64)
@@ -44,9 +45,9 @@ class ProductInputSerializer(serializers.Serializer):
     short_description = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
     category = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    price = serializers.DecimalField(**MONEY_INPUT)
+    price = MoneyInputField()
     discount_type = serializers.ChoiceField(choices=[t.value for t in DiscountType], required=False)
-    discount_value = serializers.DecimalField(**MONEY_INPUT, required=False,
+    discount_value = MoneyInputField(required=False,
                                               help_text="Percent (0-100) or an amount, per discount_type.")
     discount_starts_at = serializers.DateTimeField(required=False, allow_null=True)
     discount_ends_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -88,9 +89,9 @@ class ProductOutputSerializer(serializers.Serializer):
 class ProductQuerySerializer(serializers.Serializer):
     search = serializers.CharField(required=False, allow_blank=True, max_length=200, trim_whitespace=True)
     category = serializers.IntegerField(required=False, min_value=1)
-    min_price = serializers.DecimalField(**MONEY_INPUT, required=False)
-    max_price = serializers.DecimalField(**MONEY_INPUT, required=False)
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    min_price = MoneyInputField(required=False)
+    max_price = MoneyInputField(required=False)
+    in_stock = QueryBooleanField(required=False, default=None)
     ordering = serializers.ChoiceField(choices=[o.value for o in ProductOrdering], required=False)
 
     def validate(self, attrs: dict) -> dict:
@@ -100,15 +101,18 @@ class ProductQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class StockAdjustInputSerializer(serializers.Serializer):
-    delta = serializers.IntegerField(min_value=-MAX_STOCK, max_value=MAX_STOCK,
-                                     help_text="Positive receives stock, negative writes it off; never zero.")
-    reason = serializers.CharField(max_length=STOCK_REASON_MAX_LENGTH, required=False, allow_blank=True, default="",
-                                   help_text="Why the stock changed (delivery, damage, count...); kept in the audit "
-                                             "trail with who changed it and the quantities before and after.")
-
-    def validate_delta(self, value: int) -> int:
+@extend_schema_field({"type": "integer", "minimum": -MAX_STOCK, "maximum": MAX_STOCK, "not": {"enum": [0]}})
+class StockDeltaField(serializers.IntegerField):
+    def to_internal_value(self, data: object) -> int:
+        value = super().to_internal_value(data)
         if value == 0:
             raise serializers.ValidationError("Must not be zero.")
         return value
 
+
+class StockAdjustInputSerializer(StrictInputSerializer):
+    delta = StockDeltaField(min_value=-MAX_STOCK, max_value=MAX_STOCK,
+                            help_text="Positive receives stock, negative writes it off; never zero.")
+    reason = serializers.CharField(max_length=STOCK_REASON_MAX_LENGTH, required=False, allow_blank=True, default="",
+                                   help_text="Why the stock changed (delivery, damage, count...); kept in the audit "
+                                             "trail with who changed it and the quantities before and after.")

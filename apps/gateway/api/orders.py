@@ -27,7 +27,7 @@ from apps.gateway.api.orders_serializers import (
     OrderOutputSerializer,
     OrderStatusInputSerializer,
 )
-from apps.gateway.api.validation import validated
+from apps.gateway.api.validation import validated, validated_query
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.orders import OrderDTO, OrderStatus, ShippingAddressInput, orders_service
 from ecommerce.errors import ContractError
@@ -94,7 +94,7 @@ class OrdersView(APIView):
         description="Customers see their own orders; order_staff and admin see every order.",
     )
     def get(self, request: Request) -> Response:
-        query = validated(OrderListQuerySerializer, request.query_params)
+        query = validated_query(OrderListQuerySerializer, request.query_params)
         page, page_size = page_params(request)
         user_id = query.get("user_id") if _is_order_staff(request) else request.user.id
         status_filter = query.get("status")

@@ -8,6 +8,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.gateway.api.accounts_serializers import PostalAddressInputSerializer
+from apps.gateway.api.validation import MoneyInputField, StrictInputSerializer
 from ecommerce.contracts.orders import OrderStatus
 from ecommerce.money import MONEY_FIELD
 
@@ -16,27 +18,20 @@ IDEMPOTENCY_KEY_MAX_LENGTH = 255
 STATUS_CHOICES = [status.value for status in OrderStatus]
 
 
-class InlineShippingAddressInputSerializer(serializers.Serializer):
-    """Lengths and the country code are checked by the users service, as for the address endpoints."""
+class InlineShippingAddressInputSerializer(PostalAddressInputSerializer):
+    """The same rules as the address endpoints (the users service checks them again)."""
 
-    full_name = serializers.CharField()
-    street = serializers.CharField()
-    city = serializers.CharField()
-    state = serializers.CharField(required=False, allow_blank=True, default="")
-    zip_code = serializers.CharField()
-    country = serializers.CharField(help_text="ISO 3166-1 alpha-2")
-    phone = serializers.CharField(required=False, allow_blank=True, default="")
     save = serializers.BooleanField(required=False, default=False,
                                     help_text="Also add it to the user's addresses; otherwise only the order keeps it.")
 
 
-class CheckoutInputSerializer(serializers.Serializer):
+class CheckoutInputSerializer(StrictInputSerializer):
     address_id = serializers.IntegerField(min_value=1, required=False,
                                           help_text="One of the signed-in user's addresses.")
     shipping_address = InlineShippingAddressInputSerializer(
         required=False, help_text="An address given here instead of `address_id`.")
-    expected_total = serializers.DecimalField(
-        **MONEY_FIELD, min_value=0, required=False,
+    expected_total = MoneyInputField(
+        required=False,
         help_text="The cart `total` the shopper saw. When the cart's total now differs: 409 `price_changed` and "
         "nothing is reserved. Left out, checkout charges today's prices, as before.")
 
@@ -59,7 +54,7 @@ class OrderListQuerySerializer(serializers.Serializer):
     user_id = serializers.IntegerField(min_value=1, required=False, help_text="order_staff and admin only.")
 
 
-class OrderStatusInputSerializer(serializers.Serializer):
+class OrderStatusInputSerializer(StrictInputSerializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
 
 

@@ -5,27 +5,30 @@ from __future__ import annotations
 
 import re
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from apps.gateway.api.validation import StrictInputSerializer
 from ecommerce.contracts.orders import PaymentStatus, WebhookOutcome
 from ecommerce.money import MONEY_FIELD
 
 MONEY = {**MONEY_FIELD, "coerce_to_string": True}
-_CARD_SEPARATORS = re.compile(r"[\s-]")
+# 12 to 19 digits; spaces and dashes between groups are allowed and dropped. The schema states the same pattern.
+CARD_NUMBER = RegexValidator(r"^[ -]*(?:[0-9][ -]*){12,19}$", message="Enter a card number of 12 to 19 digits.")
 PAYMENT_STATUS_CHOICES = [status.value for status in PaymentStatus]
 
 
 class CardNumberField(serializers.CharField):
-    """12 to 19 digits; spaces and dashes between groups are allowed and dropped."""
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(trim_whitespace=False, validators=[CARD_NUMBER], **kwargs)
 
     def to_internal_value(self, data: object) -> str:
-        digits = _CARD_SEPARATORS.sub("", super().to_internal_value(data))
-        if not digits.isdigit() or not 12 <= len(digits) <= 19:
-            raise serializers.ValidationError("Enter a card number of 12 to 19 digits.")
-        return digits
+        text = super().to_internal_value(data)
+        CARD_NUMBER(text)  # on the number as sent, before the separators go
+        return re.sub(r"[ -]", "", text)
 
 
-class PaymentConfirmInputSerializer(serializers.Serializer):
+class PaymentConfirmInputSerializer(StrictInputSerializer):
     card_number = CardNumberField(
         max_length=32, help_text="Sandbox test cards: 4242424242424242 succeeds, 4000000000000002 is declined.")
 

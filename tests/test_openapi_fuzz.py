@@ -1,0 +1,137 @@
+"""The OpenAPI document against the code, both ways: Schemathesis generates requests from the served document, valid
+and invalid, sends them to the app in process and runs every one of its checks (no server error, status codes,
+content types, headers and bodies as documented, valid data accepted, invalid data rejected, auth not ignored ...),
+as a customer and as an admin, who may call every staff endpoint.
+
+A few operations refuse well-formed data for a reason no schema can state: a secret that is wrong (a current
+password, a mailed token, a provider's signature), a password on Django's list of common ones, an address already
+registered, a sku or slug already in use, a reference to a row that does not exist, an idempotency key already used
+for another body. ``SEMANTIC_REJECTIONS`` names each, with the one status
+and the fields such an answer may name; any other rejection of valid data still fails. Examples are bounded (and
+derandomised, so CI is repeatable) to keep the run to a couple of minutes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
+
+from conftest import DEFAULT_PASSWORD
+from ecommerce.contracts.users import users_service
+from ecommerce.roles import Role
+
+MAX_EXAMPLES = 5
+THROTTLE_SETTINGS = (
+    "ECOMMERCE_THROTTLE_ANON", "ECOMMERCE_THROTTLE_USER", "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP",
+    "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP", "ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT",
+    "ECOMMERCE_THROTTLE_REGISTER_IP", "ECOMMERCE_THROTTLE_VERIFY_EMAIL_ACCOUNT", "ECOMMERCE_THROTTLE_VERIFY_EMAIL_IP",
+    "ECOMMERCE_THROTTLE_PASSWORD_RESET_IP", "ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT",
+)
+# Uniqueness, references, the discount window (ends after it starts; a percent up to 100), and Django's URL rules
+# for an image, which are narrower than the document's "uri" format.
+PRODUCT_STATE_FIELDS = {"sku", "slug", "category", "discount_value", "discount_ends_at", "image_url"}
+# operation -> (status, the problem codes it may carry, the fields a validation error may name)
+SEMANTIC_REJECTIONS: dict[str, tuple[int, set[str], set[str]]] = {
+    "POST /api/v1/auth/register": (400, {"validation_error"}, {"email", "password"}),  # taken; common password
+    "POST /api/v1/auth/password/change": (400, {"validation_error"}, {"old_password", "new_password"}),
+    "POST /api/v1/auth/password/reset/confirm": (400, {"validation_error"}, {"uid", "token", "new_password"}),
+    "POST /api/v1/auth/verify-email": (400, {"validation_error"}, {"token"}),
+    "GET /api/v1/products": (400, {"validation_error"}, {"min_price"}),  # min_price above max_price
+    "POST /api/v1/categories": (400, {"validation_error"}, {"slug", "parent"}),
+    "PATCH /api/v1/categories/{category_id}": (400, {"validation_error"}, {"slug", "parent"}),
+    "POST /api/v1/products": (400, {"validation_error"}, PRODUCT_STATE_FIELDS),
+    "PUT /api/v1/products/{product_id}": (400, {"validation_error"}, PRODUCT_STATE_FIELDS),
+    "PATCH /api/v1/products/{product_id}": (400, {"validation_error"}, PRODUCT_STATE_FIELDS),
+    "POST /api/v1/payments/webhooks/{provider}": (400, {"invalid_signature"}, set()),
+    "POST /api/v1/orders": (422, {"idempotency_conflict"}, set()),
+    "POST /api/v1/orders/{order_id}/payments": (422, {"idempotency_conflict"}, set()),
+}
+
+# The document is the one the app serves; pytest-django has set Django up before test modules are imported.
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _in_one_transaction(db: None, settings: Any) -> Iterator[None]:
+    """The WSGI application runs inside this test's transaction: like Django's test client, it must not close the
+    database connection at the end of each request. The fuzzer is no client a limit is for (tests/security/ proves
+    the limits), so they are set out of its reach."""
+    for name in THROTTLE_SETTINGS:
+        setattr(settings, name, "100000/min")
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+def _bearer(make_user: Any, role: Role) -> dict[str, str]:
+    user = make_user(role)
+    access = users_service.auth_login(email=user.email, password=DEFAULT_PASSWORD).access
+    return {"Authorization": f"Bearer {access}"}
+
+
+@pytest.fixture
+def customer_bearer(make_user: Any) -> dict[str, str]:
+    return _bearer(make_user, Role.CUSTOMER)
+
+
+@pytest.fixture
+def admin_bearer(make_user: Any) -> dict[str, str]:
+    return _bearer(make_user, Role.ADMIN)
+
+
+def _is_semantic_rejection(case: schemathesis.Case, response: Any) -> bool:
+    expected = SEMANTIC_REJECTIONS.get(f"{case.operation.method.upper()} {case.operation.path}")
+    if expected is None or response.status_code != expected[0]:
+        return False
+    body = response.json()
+    return body.get("code") in expected[1] and set(body.get("errors", {})) <= expected[2]
+
+
+@schemathesis.check
+def valid_data_accepted(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """Schemathesis's own ``positive_data_acceptance``, except for the answers ``SEMANTIC_REJECTIONS`` names."""
+    if _is_semantic_rejection(case, response):
+        return True
+    return positive_data_acceptance(ctx, response, case)
+
+
+@schemathesis.check
+def invalid_data_rejected(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
+    """Schemathesis's own ``negative_data_rejection``, except for a query made only of parameters the operation does
+    not declare: the API ignores unknown query parameters, as the README says, whatever their names or values."""
+    declared = {parameter.name for parameter in case.operation.query}
+    sent = set(case.query or {})
+    if case.body is None and sent and not sent & declared:
+        return True
+    return negative_data_rejection(ctx, response, case)
+
+
+FUZZ = hypothesis_settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True, database=None,
+                           suppress_health_check=list(HealthCheck))
+
+
+def _call_and_validate(case: schemathesis.Case, headers: dict[str, str]) -> None:
+    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance, negative_data_rejection],
+                           additional_checks=[valid_data_accepted, invalid_data_rejected])
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_conforms_to_its_schema_as_a_customer(case: schemathesis.Case, customer_bearer: dict[str, str]) -> None:
+    _call_and_validate(case, customer_bearer)
+
+
+@schema.parametrize()
+@FUZZ
+def test_api_conforms_to_its_schema_as_staff(case: schemathesis.Case, admin_bearer: dict[str, str]) -> None:
+    _call_and_validate(case, admin_bearer)
