@@ -48,6 +48,14 @@ def _address(user_id: int) -> int:
         full_name="Alice Victim", street="1 Main St", city="Springfield", zip_code="62701", country="US")).id
 
 
+def _checkout(client: APIClient, user_id: int, product_id: int) -> Any:
+    cart_composition.cart_item_add(user_id=user_id, product_id=product_id, quantity=1)
+    order = client.post("/api/v1/orders", {"address_id": _address(user_id)}, format="json",
+                        headers={"Idempotency-Key": uuid.uuid4().hex})
+    assert order.status_code == 201, order.content
+    return order
+
+
 def build_world(make_user: Any) -> World:
     alice, bob = make_user(Role.CUSTOMER), make_user(Role.CUSTOMER)
     clients: dict[str, APIClient] = {ANONYMOUS: APIClient()}
@@ -63,10 +71,9 @@ def build_world(make_user: Any) -> World:
     ordered = products_service.product_create(product=ProductInput(
         sku=f"SEC-{uuid.uuid4().hex[:8]}", name="Ordered", price=Decimal("10.00"), stock=50))
 
-    cart_composition.cart_item_add(user_id=alice.id, product_id=ordered.id, quantity=1)
-    order = alice_client.post("/api/v1/orders", {"address_id": _address(alice.id)}, format="json",
-                              headers={"Idempotency-Key": uuid.uuid4().hex})
-    assert order.status_code == 201, order.content
+    products_service.category_create(category=CategoryInput(name=f"Secure {uuid.uuid4().hex[:6]}"))
+    order = _checkout(alice_client, alice.id, ordered.id)
+    _checkout(alice_client, alice.id, ordered.id)  # every list holds two or more
     payment = alice_client.post(f"/api/v1/orders/{order.json()['id']}/payments",
                                 headers={"Idempotency-Key": uuid.uuid4().hex})
     assert payment.status_code == 201, payment.content
