@@ -4,9 +4,13 @@ the OpenAPI document, and a body of another JSON type is refused rather than coe
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import pytest
 
-from apps.gateway.api.validation import COUNTRY_CODES
+from apps.gateway import api as gateway_api
+from apps.gateway.api.validation import COUNTRY_CODES, StrictInputSerializer
 from apps.gateway.tests.problems import assert_problem
 from ecommerce.contracts.carts import MAX_LINE_QUANTITY
 from tests.security.inventory import openapi_document
@@ -81,3 +85,21 @@ def test_in_stock_is_true_or_false_only(api_client, value) -> None:
 def test_a_password_the_document_refuses_is_refused(api_client, body) -> None:
     assert list(assert_problem(api_client.post("/api/v1/auth/register", body, format="json"), 400,
                                "validation_error")["errors"]) == ["password"]
+
+
+def _input_serializers() -> list[type]:
+    found = []
+    for module_info in pkgutil.iter_modules(gateway_api.__path__):
+        if module_info.name.endswith("_serializers"):
+            module = importlib.import_module(f"{gateway_api.__name__}.{module_info.name}")
+            found += [value for name, value in vars(module).items()
+                      if name.endswith("InputSerializer") and isinstance(value, type)]
+    return found
+
+
+def test_every_body_serializer_of_the_api_is_strict() -> None:
+    """A new ``<Thing>InputSerializer`` must derive from ``StrictInputSerializer`` (apps/gateway/api/validation.py)."""
+    serializers = _input_serializers()
+
+    assert len(serializers) >= 15
+    assert [cls.__name__ for cls in serializers if not issubclass(cls, StrictInputSerializer)] == []
