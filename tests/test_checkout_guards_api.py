@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/orders"
 _numbers = count(1)
-INLINE = {"full_name": "Ines Line", "street": "9 Inline Rd", "city": "Lyon", "zip_code": "69001", "country": "fr"}
+INLINE = {"full_name": "Ines Line", "street": "9 Inline Rd", "city": "Lyon", "zip_code": "69001", "country": "FR"}
 
 
 def make_product(*, price: str, stock: int = 10):

@@ -90,7 +90,7 @@ def test_a_password_the_document_refuses_is_refused(api_client, body) -> None:
 def _input_serializers() -> list[type]:
     found = []
     for module_info in pkgutil.iter_modules(gateway_api.__path__):
-        if module_info.name.endswith("_serializers"):
+        if not module_info.ispkg:
             module = importlib.import_module(f"{gateway_api.__name__}.{module_info.name}")
             found += [value for name, value in vars(module).items()
                       if name.endswith("InputSerializer") and isinstance(value, type)]

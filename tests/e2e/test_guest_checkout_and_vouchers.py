@@ -15,7 +15,7 @@ from tests.e2e.conftest import USER_PASSWORD, Customer, Shop, assert_problem, un
 pytestmark = pytest.mark.e2e
 
 INLINE_ADDRESS = {"full_name": "Gus Guest", "street": "3 Merge Lane", "city": "Portland", "state": "OR",
-                  "zip_code": "97201", "country": "us"}
+                  "zip_code": "97201", "country": "US"}
 
 
 def _checkout(customer: Customer, **body: Any):

@@ -129,7 +129,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         f"{V1}/products/{w.product_id}")),
     "POST /api/v1/products/{product_id}/stock": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(
         f"{V1}/products/{w.product_id}/stock", {"delta": 5})),
-    # cart: always the caller's own (no id of a cart in any path)
+    # cart: always the caller's own, named by the access token or a guest's X-Cart-Token (no cart id in any path)
     "GET /api/v1/cart": Endpoint(Audience.SIGNED_IN, lambda w: Call(f"{V1}/cart")),
     "DELETE /api/v1/cart": Endpoint(Audience.SIGNED_IN, lambda w: Call(f"{V1}/cart")),
     "POST /api/v1/cart/items": Endpoint(Audience.SIGNED_IN, lambda w: Call(
@@ -138,6 +138,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         f"{V1}/cart/items/{w.alice_cart_product_id}", {"quantity": 1})),
     "DELETE /api/v1/cart/items/{product_id}": Endpoint(Audience.SIGNED_IN, lambda w: Call(
         f"{V1}/cart/items/{w.alice_cart_product_id}")),
+    "POST /api/v1/carts": Endpoint(Audience.ANYONE, lambda w: Call(f"{V1}/carts")),
+    "POST /api/v1/cart/voucher": Endpoint(Audience.SIGNED_IN, lambda w: Call(
+        f"{V1}/cart/voucher", {"code": w.voucher_code})),
+    "DELETE /api/v1/cart/voucher": Endpoint(Audience.SIGNED_IN, lambda w: Call(f"{V1}/cart/voucher")),
+    # vouchers (catalog staff)
+    "GET /api/v1/vouchers": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(f"{V1}/vouchers")),
+    "POST /api/v1/vouchers": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(
+        f"{V1}/vouchers", {"code": f"NEW{uuid.uuid4().hex[:8].upper()}", "kind": "fixed", "value": "5.00"})),
+    "GET /api/v1/vouchers/{voucher_id}": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(
+        f"{V1}/vouchers/{w.voucher_id}")),
+    "PATCH /api/v1/vouchers/{voucher_id}": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(
+        f"{V1}/vouchers/{w.voucher_id}", {"value": "15.00"})),
+    "DELETE /api/v1/vouchers/{voucher_id}": Endpoint(Audience.CATALOG_STAFF, lambda w: Call(
+        f"{V1}/vouchers/{w.voucher_id}")),
     # orders and payments
     "GET /api/v1/orders": Endpoint(Audience.SIGNED_IN, lambda w: Call(f"{V1}/orders")),
     "POST /api/v1/orders": Endpoint(Audience.SIGNED_IN, lambda w: Call(

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.gateway.composition import cart as cart_composition
 from conftest import DEFAULT_PASSWORD
+from ecommerce.contracts.orders import VoucherInput, VoucherKind, orders_service
 from ecommerce.contracts.products import CategoryInput, ProductInput, products_service
 from ecommerce.contracts.users import AddressInput, UserDTO, users_service
 from ecommerce.roles import Role
@@ -31,6 +32,8 @@ class World:
     order_id: str
     payment_id: str
     alice_cart_product_id: int
+    voucher_id: int
+    voucher_code: str
 
     def client(self, who: str) -> APIClient:
         return self.clients[who]
@@ -79,7 +82,11 @@ def build_world(make_user: Any) -> World:
     assert payment.status_code == 201, payment.content
     # What Alice holds after checkout: an address and a cart line of her own.
     cart_composition.cart_item_add(user_id=alice.id, product_id=product.id, quantity=2)
-    return World(alice=alice, bob=bob, alice_refresh=alice_refresh, clients=clients, category_id=category.id,
+    voucher, _ = (orders_service.voucher_create(voucher=VoucherInput(
+        code=f"SEC{uuid.uuid4().hex[:8].upper()}", kind=VoucherKind.PERCENT, value=Decimal("10.00")))
+        for _ in range(2))
+    return World(voucher_id=voucher.id, voucher_code=voucher.code,
+                 alice=alice, bob=bob, alice_refresh=alice_refresh, clients=clients, category_id=category.id,
                  product_id=product.id, address_id=_address(alice.id), order_id=order.json()["id"],
                  payment_id=payment.json()["id"], alice_cart_product_id=product.id)
 

@@ -76,5 +76,5 @@ class GuestCartOutputSerializer(serializers.Serializer):
     token = serializers.CharField(help_text="Send it as `X-Cart-Token` on the cart endpoints. Shown once.")
 
 
-class VoucherApplyInputSerializer(serializers.Serializer):
+class VoucherApplyInputSerializer(StrictInputSerializer):
     code = serializers.CharField(max_length=64, help_text="The voucher's code, in any case.")

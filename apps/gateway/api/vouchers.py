@@ -4,6 +4,7 @@ cart (``cart/voucher``)."""
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.gateway.api.orders_serializers import MONEY
-from apps.gateway.api.validation import validated
+from apps.gateway.api.validation import MoneyInputField, StrictInputSerializer, validated
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.orders import VoucherChanges, VoucherInput, VoucherKind, orders_service
 from ecommerce.permissions import IsCatalogStaff
@@ -21,18 +22,23 @@ VOUCHERS_TAG = ["vouchers"]
 KIND_CHOICES = [kind.value for kind in VoucherKind]
 
 
-class VoucherInputSerializer(serializers.Serializer):
+class VoucherInputSerializer(StrictInputSerializer):
     """Shapes only; the rules (code format, percent at most 100, a window that ends after it starts, limits of at
     least 1) are the orders service's."""
 
-    code = serializers.CharField(max_length=64, help_text="Letters, digits, '-' and '_'; stored upper-case.")
+    code = serializers.CharField(
+        max_length=64, trim_whitespace=False, help_text="Letters, digits, '-' and '_'; stored upper-case.",
+        validators=[RegexValidator(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,63}$",
+                                   message="3 to 64 letters, digits, '-' or '_', starting with a letter or digit.")])
     kind = serializers.ChoiceField(choices=KIND_CHOICES)
-    value = serializers.DecimalField(**MONEY, help_text="A percent (up to 100) or an amount off the subtotal.")
-    min_subtotal = serializers.DecimalField(**MONEY, required=False, allow_null=True)
+    value = MoneyInputField(help_text="A percent (up to 100) or an amount off the subtotal.")
+    min_subtotal = MoneyInputField(required=False, allow_null=True)
     starts_at = serializers.DateTimeField(required=False, allow_null=True)
     ends_at = serializers.DateTimeField(required=False, allow_null=True)
-    max_uses = serializers.IntegerField(required=False, allow_null=True, help_text="Orders in all; null: no limit.")
-    max_uses_per_customer = serializers.IntegerField(required=False, allow_null=True,
+    max_uses = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2_147_483_647,
+                                        help_text="Orders in all; null: no limit.")
+    max_uses_per_customer = serializers.IntegerField(required=False, allow_null=True, min_value=1,
+                                                     max_value=2_147_483_647,
                                                      help_text="Orders per customer; null: no limit.")
 
 
