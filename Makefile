@@ -6,6 +6,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PRODUCTS ?= 200
+# Test processes (pytest-xdist): every run has its own databases, cache prefix and ports, so they never collide.
+TEST_WORKERS ?= 2
 
 .PHONY: install run migrate seed test test-loopback test-e2e test-browser lint schema bench split split-down clean
 
@@ -29,7 +31,7 @@ run: seed
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 # The staff's admin in a headless chromium (the system's, /usr/bin/chromium), against the same live servers as the
 # end-to-end suite, in both modes; screenshots land in var/screenshots/. `make test` runs these too.
@@ -38,7 +40,7 @@ test-browser: install
 
 # The same suite with every contract call forced through serialisation, signing and the internal endpoint.
 test-loopback: install
-	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest --ignore=tests/e2e --ignore=tests/browser
+	ECOMMERCE_TEST_RPC_LOOPBACK=1 $(BIN)/pytest -n $(TEST_WORKERS) --ignore=tests/e2e --ignore=tests/browser
 
 # Split deployment on loopback (gateway :18000, users :18001, products :18002, carts :18003, orders :18004), each
 # domain role on its own PostgreSQL database, migrated and seeded. Ctrl-C (or `make split-down`) stops it.
