@@ -150,8 +150,10 @@ def test_page_query_count_does_not_grow_with_page_size(make_product, make_catego
         make_product(category=category, discount_type="percent", discount_value=Decimal("10"))
     by_price = ProductFilter(ordering="price", min_price=Decimal("1"))
     for page_size in (5, 50):
-        catalog_changed()  # nothing cached: count, page, and the catalog's next discount boundary (two lookups)
-        with django_assert_num_queries(4):
+        # nothing cached: the count, the catalog's next discount boundary (two lookups), and the page, which an
+        # order by price reads as its ids, then their rows
+        catalog_changed()
+        with django_assert_num_queries(5):
             selectors.product_page(filters=by_price, page=1, page_size=page_size, now=timezone.now())
         with django_assert_num_queries(3):  # count, page, the category tree
             count, products = selectors.product_page(filters=ProductFilter(category=category.pk),
@@ -202,6 +204,22 @@ def test_get_many_keeps_order_includes_inactive_and_skips_unknown(make_product, 
     with django_assert_num_queries(1):
         found = selectors.product_get_many(product_ids=[second.pk, 999_999, first.pk, second.pk])
     assert [p.pk for p in found] == [second.pk, first.pk]
+
+
+def test_a_search_page_is_read_by_ids_first_in_rank_order(make_product, django_assert_num_queries):
+    # given products matching a word in their names and in their descriptions only
+    for index in range(30):
+        make_product(sku=f"LAMP-{index:02d}", name=f"Desk lamp {index}")
+        make_product(sku=f"ORG-{index:02d}", name=f"Organizer {index}", description="fits under a lamp")
+    filters = ProductFilter(search="lamp")
+    everything = [p.sku for p in selectors.product_queryset(filters=filters, now=timezone.now())]
+    catalog_changed()
+    # when the second page is read with nothing cached
+    with django_assert_num_queries(3):  # the count, the ids, then their rows
+        count, products = selectors.product_page(filters=filters, page=2, page_size=20, now=timezone.now())
+    # then it is that slice of the ranked matches, whatever the database
+    assert count == len(everything) == 60
+    assert [p.sku for p in products] == everything[20:40]
 
 
 def test_a_deep_page_is_the_same_page_read_by_ids_first(make_product, django_assert_num_queries):
