@@ -21,7 +21,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import Expression
 
 from apps.products.models import SEARCH_CONFIG, SEARCH_DOCUMENT_COLUMN, Category, Product
-from apps.products.pricing import effective_price_expression
+from apps.products.pricing import effective_price_candidates, effective_price_expression
 from ecommerce import cache_versions
 from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, ProductOrdering, StockLine
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
@@ -218,17 +218,28 @@ def _visits_every_match(filters: ProductFilter) -> bool:
     return bool(filters.search.strip()) or filters.ordering not in {None, ProductOrdering.CREATED_AT_DESC}
 
 
+def _candidates_only(queryset: QuerySet[Product], filters: ProductFilter) -> QuerySet[Product]:
+    """The same rows, for counting. With price bounds, a condition on the stored price lets the count read only the
+    candidates off an index. Only the count gets it: for a page read newest first, the planner cannot tell how many
+    rows the effective price lets through and would give up walking the order index, which stops at the page."""
+    if filters.min_price is None and filters.max_price is None:
+        return queryset
+    return queryset.filter(effective_price_candidates(min_price=filters.min_price, max_price=filters.max_price))
+
+
 def product_page(*, filters: ProductFilter, page: int, page_size: int, now: datetime) -> tuple[int, list[Product]]:
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
         raise ValidationFailed(errors={"min_price": ["Must not be greater than max_price."]})
     window = page_window(page=page, page_size=page_size)
     valid_until = next_price_change(now=now) if prices_matter(filters) else None
     queryset = product_queryset(filters=filters, now=now)
-    count = _cached_count(queryset, filters=filters, variant="match", valid_until=valid_until, now=now)
+    count = _cached_count(_candidates_only(queryset, filters), filters=filters, variant="match",
+                          valid_until=valid_until, now=now)
     if count == 0 and filters.search.strip() and connection.vendor == "postgresql":
         # Nothing contains the words: perhaps a typo. Names that are nearly the term are the answer then.
         queryset = product_queryset(filters=filters, now=now, typo_fallback=True)
-        count = _cached_count(queryset, filters=filters, variant="similar", valid_until=valid_until, now=now)
+        count = _cached_count(_candidates_only(queryset, filters), filters=filters, variant="similar",
+                              valid_until=valid_until, now=now)
     if window.start >= count:
         return count, []
     if window.start < DEEP_PAGE_OFFSET and not _visits_every_match(filters):

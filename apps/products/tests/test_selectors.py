@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from apps.products import selectors, services
 from apps.products.invalidation import catalog_changed
-from apps.products.models import POSTGRES_ONLY_INDEX_NAMES
+from apps.products.models import POSTGRES_ONLY_INDEX_NAMES, Product
+from apps.products.rpc import product_effective_price
 from ecommerce.contracts.products import ProductFilter, StockLine
 from ecommerce.errors import NotFound, ValidationFailed
 
@@ -67,6 +68,39 @@ def test_price_filters_use_the_effective_price(make_product):
     assert listed(min_price=Decimal("25")) == ["EXPIRED-SALE-30"]
     assert listed(max_price=Decimal("8.00")) == ["FUTURE-SALE-8"]
     assert listed(min_price=Decimal("15.00"), max_price=Decimal("15.00")) == ["SALE-50-TO-15"]
+
+
+def test_a_price_range_counts_exactly_the_products_it_lists(make_product):
+    # given products at, around and far from the bounds, with every kind of discount, in and out of its window
+    now = timezone.now()
+    make_product(sku="PLAIN-10", price="10.00")
+    make_product(sku="PLAIN-20", price="20.00")
+    make_product(sku="PLAIN-90", price="90.00")
+    make_product(sku="HALF-OFF-40", price="40.00", discount_type="percent", discount_value=Decimal("50"))
+    make_product(sku="FREE-90", price="90.00", discount_type="percent", discount_value=Decimal("100"))
+    make_product(sku="MINUS-80-FROM-95", price="95.00", discount_type="fixed", discount_value=Decimal("80"))
+    make_product(sku="MINUS-5-FROM-5", price="5.00", discount_type="fixed", discount_value=Decimal("5"))
+    make_product(sku="ENDED-70-OFF-30", price="30.00", discount_type="percent", discount_value=Decimal("70"),
+                 discount_ends_at=now - timedelta(days=1))
+    make_product(sku="LATER-50-OFF-60", price="60.00", discount_type="fixed", discount_value=Decimal("50"),
+                 discount_starts_at=now + timedelta(days=1))
+    make_product(sku="HIDDEN-15", price="15.00", is_active=False)
+    on_sale = list(Product.objects.filter(is_active=True))
+    for bounds in ({"min_price": Decimal("10"), "max_price": Decimal("20")}, {"min_price": Decimal("15")},
+                   {"max_price": Decimal("15")}, {"min_price": Decimal("0"), "max_price": Decimal("0")},
+                   {"min_price": Decimal("20"), "max_price": Decimal("60")},
+                   {"min_price": Decimal("30"), "max_price": Decimal("30")}):
+        low, high = bounds.get("min_price", Decimal("0")), bounds.get("max_price", Decimal("1000000"))
+        expected = {product.sku for product in on_sale if low <= product_effective_price(product, now=now) <= high}
+        catalog_changed()  # counted afresh, not from the cache
+        # when the range is counted and listed
+        count, products = selectors.product_page(filters=ProductFilter(**bounds), page=1, page_size=100, now=now)
+        # then both are exactly the products whose effective price lies in the range
+        assert {product.sku for product in products} == expected, bounds
+        assert count == len(expected), bounds
+    assert sorted(listed(min_price=Decimal("10"), max_price=Decimal("20"))) == [
+        "HALF-OFF-40", "MINUS-80-FROM-95", "PLAIN-10", "PLAIN-20"]
+    assert sorted(listed(max_price=Decimal("0"))) == ["FREE-90", "MINUS-5-FROM-5"]
 
 
 def test_min_price_above_max_price_is_invalid():
