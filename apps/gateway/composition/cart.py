@@ -4,7 +4,8 @@ Carts is a leaf context: it holds product ids and quantities and never asks the 
 composes a cart answer here, in a fixed number of contract calls whatever the number of lines:
 
 - reading a cart: ``carts.cart_get``, then ``products.product_get_many`` for names, today's prices and what is
-  available;
+  available, through the shared cache (``catalog_cache``: only products changed since they were last read are
+  asked for);
 - adding a line: ``products.product_get`` (an unknown or inactive product is NotFound), then ``carts.cart_item_add``
   with the quantity available, which carts enforces with the per-line range under its own row lock, then the
   pricing read;
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from apps.gateway.composition import catalog_cache
 from ecommerce.contracts.carts import CartDTO, MergeNotice, carts_service
 from ecommerce.contracts.orders import orders_service
 from ecommerce.contracts.products import ProductDTO, products_service
@@ -156,10 +158,7 @@ def guest_cart_merge(*, guest_token: str, user_id: int) -> PricedCart:
 
 
 def _priced(cart: CartDTO, *, owner: CartOwner, with_voucher: bool = True) -> PricedCart:
-    products: dict[int, ProductDTO] = {}
-    if cart.items:
-        catalog = products_service.product_get_many(product_ids=[line.product_id for line in cart.items])
-        products = {product.id: product for product in catalog}
+    products = catalog_cache.products_by_id([line.product_id for line in cart.items])
     lines = []
     for line in cart.items:
         product = products.get(line.product_id)
