@@ -31,7 +31,17 @@ def _cart_dto(cart: Cart) -> CartDTO:
 
 class LocalCartsService(CartsService):
     def cart_get(self, *, user_id: int | None = None, guest_token: str | None = None) -> CartDTO:
-        return _cart_dto(services.cart_get_or_create(user_id=user_id, guest_token=guest_token))
+        found = selectors.user_cart_with_lines(user_id=user_id) if user_id is not None and not guest_token else None
+        if found is None:  # a guest's cart, or a user's first read, which makes the cart
+            return _cart_dto(services.cart_get_or_create(user_id=user_id, guest_token=guest_token))
+        updated_at, voucher_code, lines = found
+        return CartDTO(
+            user_id=user_id,
+            items=[CartLineDTO(product_id=product_id, quantity=quantity, added_unit_price=added_unit_price)
+                   for product_id, quantity, added_unit_price in lines],
+            updated_at=updated_at,
+            voucher_code=voucher_code or None,
+        )
 
     def cart_item_add(self, *, user_id: int | None = None, guest_token: str | None = None, product_id: int,
                       quantity: int, available: int, unit_price: Decimal | None = None) -> CartDTO:

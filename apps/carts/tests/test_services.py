@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.carts import services, tasks
+from apps.carts import selectors, services, tasks
 from apps.carts.models import Cart, CartClaim, CartClaimLine, CartItem, ClaimStatus
 from apps.carts.tests.conftest import OTHER_USER, PLENTY, USER, lines_of
 from ecommerce.errors import CartCheckoutInProgress, InsufficientStock, NotFound, ValidationFailed
@@ -34,6 +34,30 @@ def test_a_user_gets_one_cart_made_on_first_use():
 
     assert first.pk == second.pk
     assert Cart.objects.filter(user_id=USER).count() == 1
+
+
+def test_a_users_cart_and_its_lines_are_read_in_one_query_in_the_order_first_added():
+    add(BULB, 2)
+    add(LAMP, 1)
+    add(BULB, 1)
+    for product_id in range(100, 118):
+        add(product_id, 1)
+
+    with CaptureQueriesContext(connection) as captured:
+        updated_at, voucher_code, lines = selectors.user_cart_with_lines(user_id=USER)
+
+    assert len(captured) == 1
+    assert [line[:2] for line in lines[:2]] == [(BULB, 3), (LAMP, 1)]
+    assert [line[:2] for line in lines[2:]] == [(product_id, 1) for product_id in range(100, 118)]
+    assert (updated_at, voucher_code) == (Cart.objects.get(user_id=USER).updated_at, "")
+
+
+def test_an_empty_cart_reads_as_no_lines_and_no_cart_as_none():
+    add(LAMP, 1)
+    services.cart_item_remove(user_id=USER, product_id=LAMP)
+
+    assert selectors.user_cart_with_lines(user_id=USER) == (Cart.objects.get(user_id=USER).updated_at, "", [])
+    assert selectors.user_cart_with_lines(user_id=OTHER_USER) is None
 
 
 def test_the_database_refuses_a_second_cart_for_one_user():
