@@ -11,7 +11,11 @@ is for the orders context to say.
 
 Checkout *claims* a cart: the lines move out of the cart into a claim keyed by the order id, so the cart is empty at
 once and a second checkout of the same cart finds nothing to take. The claim is then completed (the order exists)
-or released (the lines go back into the cart); a claim left open by a checkout that died is released on its own."""
+or released (the lines go back into the cart); a claim left open by a checkout that died is released on its own.
+
+Besides its methods, the context publishes one version per user's cart in the shared cache
+(``ecommerce.cache_versions``, named by ``cart_version``): it changes with every change of the cart (its lines, its
+voucher), so a caller may cache what ``cart_get`` answered for a user under the version it read before the call."""
 
 from __future__ import annotations
 
@@ -27,6 +31,11 @@ from ecommerce.rpc import Service, ServiceDelegator, rpc_method
 # No shopper needs more of one product than this in one cart; larger numbers are typos or abuse. A rule of the carts
 # context, stated here so that the public API's schema can say it too.
 MAX_LINE_QUANTITY = 1000
+
+def cart_version(user_id: int) -> str:
+    """The name of the version of one user's cart."""
+    return f"carts.cart:{user_id}"
+
 
 class CartLineDTO(DTO):
     product_id: int

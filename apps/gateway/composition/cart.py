@@ -4,8 +4,8 @@ Carts is a leaf context: it holds product ids and quantities and never asks the 
 composes a cart answer here, in a fixed number of contract calls whatever the number of lines:
 
 - reading a cart: ``carts.cart_get``, then ``products.product_get_many`` for names, today's prices and what is
-  available, through the shared cache (``catalog_cache``: only products changed since they were last read are
-  asked for);
+  available, both through the shared cache (``cart_cache`` for a user's cart, ``catalog_cache``): a user's cart
+  read again with nothing changed asks neither context anything, and only what changed is asked for otherwise;
 - adding a line: ``products.product_get`` (an unknown or inactive product is NotFound), then ``carts.cart_item_add``
   with the quantity available, which carts enforces with the per-line range under its own row lock, then the
   pricing read;
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from apps.gateway.composition import catalog_cache
+from apps.gateway.composition import cart_cache, catalog_cache
 from ecommerce.contracts.carts import CartDTO, MergeNotice, carts_service
 from ecommerce.contracts.orders import orders_service
 from ecommerce.contracts.products import ProductDTO, products_service
@@ -92,6 +92,8 @@ def available_quantity(product: ProductDTO) -> int:
 
 def cart_priced(*, user_id: int | None = None, guest_token: str | None = None) -> PricedCart:
     owner = CartOwner(user_id=user_id, guest_token=guest_token)
+    if owner.user_id is not None:
+        return _priced(cart_cache.cart_get(user_id=owner.user_id), owner=owner)
     return _priced(carts_service.cart_get(**owner.keywords()), owner=owner)
 
 

@@ -162,7 +162,7 @@ def test_a_line_whose_product_left_the_catalog_is_not_shown_or_counted(rpc_mode)
 
 @pytest.mark.parametrize("lines", [1, 6])
 def test_a_cart_asks_the_catalog_once_whatever_its_size_and_nothing_is_nested(rpc_mode, lines, settings):
-    # Without the pricing cache, which would answer from what the adds read (test_cart_pricing_cache.py).
+    # Without the pricing cache, which would answer from what the adds read (test_cart_cache.py).
     settings.ECOMMERCE_CATALOG_CACHE_SECONDS = 0
     products = [make_product() for _ in range(lines)]
     for product in products:
