@@ -106,9 +106,6 @@ class Harness:
         self.detail_p50_32 = float("nan")
         self.split_detail_paths: list[str] = []
         self.load_at_start = os.getloadavg()[0]
-        self.report.notes.append(
-            "The cart rows measure carts and checkout as they stand in this tree; both are being reshaped (carts stop "
-            "calling products, cart pricing moves into the gateway) and will be measured again after that.")
         self.deeper_page = max(1, int(options.products / 20 * DEEPER_PAGE_SHARE))
 
     # --- plumbing ---------------------------------------------------------------------------------------------
