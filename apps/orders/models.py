@@ -35,6 +35,9 @@ class Order(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     number = models.CharField(max_length=32, unique=True, editable=False)
     user_id = models.PositiveBigIntegerField(db_index=True)
+    # The customer's e-mail at checkout, copied like the address: staff find orders by it without asking the users
+    # context, and it still says who ordered after the account changed its e-mail or was deleted.
+    customer_email = models.EmailField(blank=True)
     status = models.CharField(max_length=16, choices=ORDER_STATUS_CHOICES, default=OrderStatus.PENDING.value)
     subtotal = models.DecimalField(**MONEY_FIELD)
     shipping_cost = models.DecimalField(**MONEY_FIELD)
@@ -49,6 +52,9 @@ class Order(models.Model):
     shipping_zip_code = models.CharField(max_length=20)
     shipping_country = models.CharField(max_length=2)
     shipping_phone = models.CharField(max_length=32, blank=True)
+    # Set when the order is shipped: who carries the parcel and the number to follow it by.
+    shipping_carrier = models.CharField(max_length=64, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
 
     # None until a payment exists: the API shows null, which an empty string would not say.
     payment_status = models.CharField(  # noqa: DJ001

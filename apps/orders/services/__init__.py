@@ -17,18 +17,27 @@ from apps.orders.services.followups import FOLLOWUP_GRACE_SECONDS, order_followu
 from apps.orders.services.idempotency import STALE_ATTEMPT_SECONDS, checkout_attempts_purge_expired
 from apps.orders.services.payments import payment_attempts_purge_expired, payment_confirm, payment_create
 from apps.orders.services.refunds import payments_refund_due
-from apps.orders.services.transitions import MANUAL_PAYMENT, order_cancel, order_transition, orders_expire_unpaid
+from apps.orders.services.transitions import (
+    MANUAL_PAYMENT,
+    Shipment,
+    order_cancel,
+    order_ship,
+    order_transition,
+    orders_expire_unpaid,
+)
 from apps.orders.services.webhooks import payment_webhook_receive
 
 __all__ = [
     "FOLLOWUP_GRACE_SECONDS",
     "MANUAL_PAYMENT",
     "STALE_ATTEMPT_SECONDS",
+    "Shipment",
     "checkout_attempts_purge_expired",
     "order_cancel",
     "order_checkout",
     "order_followups_run",
     "order_number_generate",
+    "order_ship",
     "order_transition",
     "orders_expire_unpaid",
     "orders_followups_resume",
