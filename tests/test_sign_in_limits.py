@@ -140,6 +140,24 @@ def test_api_and_admin_failures_count_in_the_same_counters(make_user, settings) 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("locked_through", ["api", "admin"])
+def test_a_lock_reached_on_one_door_closes_the_other(make_user, settings, locked_through) -> None:
+    settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP = "3/15min"
+    staff = make_user(Role.ORDER_STAFF, email="orders@example.com")
+    api, admin = APIClient(), Client()
+
+    for _ in range(3):
+        if locked_through == "api":
+            assert_problem(login(api, staff.email, "wrong"), 401, "invalid_credentials")
+        else:
+            assert admin_sign_in(admin, staff.email, "wrong").status_code == 200
+
+    assert admin_sign_in(admin, staff.email, DEFAULT_PASSWORD).status_code == 429
+    assert not signed_in(admin)
+    assert_problem(login(api, staff.email), 429, "throttled")
+
+
+@pytest.mark.django_db
 def test_a_successful_admin_sign_in_is_not_counted(make_user, settings) -> None:
     settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT_IP = "2/15min"
     staff = make_user(Role.ADMIN, email="root@example.com")

@@ -172,7 +172,8 @@ APPEND_SLASH = False
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The shared kernel's templates (the admin's error pages); apps keep theirs in their own folders.
+        "DIRS": [BASE_DIR / "ecommerce" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -13,11 +13,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import OperationalError
-from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from ecommerce.admin_error_pages import admin_error_page, is_admin_request
 from ecommerce.api.parsers import PayloadTooLarge
 from ecommerce.errors import ContractError, RemoteServiceError, ValidationFailed
 
@@ -172,21 +173,23 @@ def generic_problem_response(status: int) -> JsonResponse:
     return problem_response(status, body["code"], body["title"], body["detail"])
 
 
-def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return generic_problem_response(404)
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return admin_error_page(request, 404) if is_admin_request(request) else generic_problem_response(404)
 
 
-def server_error_view(request: HttpRequest) -> JsonResponse:
-    return generic_problem_response(500)
+def server_error_view(request: HttpRequest) -> HttpResponse:
+    return admin_error_page(request, 500) if is_admin_request(request) else generic_problem_response(500)
 
 
-def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django answers its own ``SuspiciousOperation``s (outside DRF: the admin, a bad Host) through this view."""
-    return generic_problem_response(413 if isinstance(exception, RequestDataTooBig) else 400)
+    if isinstance(exception, RequestDataTooBig):
+        return generic_problem_response(413)
+    return admin_error_page(request, 400) if is_admin_request(request) else generic_problem_response(400)
 
 
-def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
-    return generic_problem_response(403)
+def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return admin_error_page(request, 403) if is_admin_request(request) else generic_problem_response(403)
 
 
 class ProblemDetailsMiddleware:

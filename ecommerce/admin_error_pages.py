@@ -1,0 +1,31 @@
+"""Errors inside the Django admin are HTML pages in the admin's look, never the API's problem details: staff read
+them in a browser. ``ecommerce.api.problems``'s handlers ask :func:`is_admin_request` first; every other address
+keeps problem details. The admin is served under ``/admin/`` in the monolith and in every domain role; the gateway
+serves none, so there ``/admin/`` is an API address like any other."""
+
+from __future__ import annotations
+
+from django.apps import apps as django_apps
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+ADMIN_PATH_PREFIX = "/admin/"
+_PAGES = {
+    400: ("Bad request", "The request could not be understood."),
+    403: ("Permission denied", "You may not do this. Ask an administrator if your work needs it."),
+    404: ("Page not found", "We're sorry, but the requested page could not be found."),
+    500: ("Server error", "Something went wrong on our side. It has been logged; please try again later."),
+}
+
+
+def is_admin_request(request: HttpRequest) -> bool:
+    """Only where an admin is served: the gateway serves none, and an address under /admin/ there is just missing."""
+    return request.path.startswith(ADMIN_PATH_PREFIX) and django_apps.is_installed("django.contrib.admin")
+
+
+def admin_error_page(request: HttpRequest, status: int) -> HttpResponse:
+    """Renders without the database or the admin site's context, so it works even when those are what failed."""
+    title, detail = _PAGES[status]
+    body = render_to_string("admin/error_page.html", {"status": status, "title": title, "detail": detail,
+                                                      "site_header": "Shop admin", "site_title": "Shop admin"})
+    return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")
