@@ -10,26 +10,29 @@ The shop is the live one of ``tests.support.live_shop`` (the same servers the en
 serves one admin; in a split deployment each domain role serves the admin of its own models, and staff sign in
 there with their normal e-mail and password (``ecommerce.rpc.shadow_users``). ``shop.admin_url(app)`` says where.
 
-Screenshots go to ``var/screenshots/<mode>/`` (``ECOMMERCE_SCREENSHOT_DIR`` to change), kept as artefacts of the
-run; a failing test leaves one of the page it failed on.
+Screenshots go to ``var/screenshots/<mode>/`` (``ECOMMERCE_SCREENSHOT_DIR`` to change), the artefacts of the last
+run (older ones are removed when the browser starts); a failing test leaves one of the page it failed on.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from ecommerce.roles import Role
 from scripts.deployment import ROOT
 from tests.environment import service_missing
-from tests.support.live_shop import USER_PASSWORD, Shop, unique_email
+from tests.support import live_shop_fixtures as journeys
+from tests.support.live_shop import USER_PASSWORD, Customer, Shop, unique_email
 
 CHROMIUM = os.environ.get("ECOMMERCE_BROWSER_PATH", "/usr/bin/chromium")
 SCREENSHOT_DIR = Path(os.environ.get("ECOMMERCE_SCREENSHOT_DIR", ROOT / "var" / "screenshots"))
@@ -50,6 +53,13 @@ QUIET_CHROMIUM_ARGS = [
 # Long enough for an argon2 sign-in through two processes on a busy two-core machine.
 ACTION_TIMEOUT_MS = 30_000
 
+# The end-to-end journeys' fixtures: customers, the demo staff's API clients, products, addresses.
+address_of = journeys.address_of
+catalog_staff = journeys.catalog_staff
+make_product = journeys.make_product
+new_customer = journeys.new_customer
+order_staff = journeys.order_staff
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test here drives a browser against a live server (``-m "not browser"`` leaves them out)."""
@@ -67,6 +77,8 @@ def browser() -> Iterator[Any]:
         service_missing("the browser suite needs Playwright for Python (pip install -r requirements/dev.txt)")
     if not Path(CHROMIUM).exists():
         service_missing(f"the browser suite needs chromium at {CHROMIUM} (apt-get install chromium)")
+    for stale in SCREENSHOT_DIR.glob("*/*.png"):  # the artefacts are this run's only
+        stale.unlink()
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=QUIET_CHROMIUM_ARGS)
         yield launched
@@ -140,8 +152,8 @@ def make_staff(shop: Shop) -> Callable[[Role], StaffMember]:
 
     def make(role: Role) -> StaffMember:
         email = unique_email(role.value.replace("_", "-"))
-        with shop.client() as anonymous:
-            registered = anonymous.post("/auth/register", json={"email": email, "password": USER_PASSWORD,
+        with shop.client() as guest:
+            registered = guest.post("/auth/register", json={"email": email, "password": USER_PASSWORD,
                                                                 "name": f"Browser {role.value}"})
         assert registered.status_code == 201, registered.text
         user_id = registered.json()["id"]
@@ -184,3 +196,29 @@ def signed_in(page: Any, shop: Shop) -> Callable[[StaffMember, str], Any]:
         return page
 
     return sign
+
+
+@pytest.fixture
+def place_order(new_customer: Callable[[], Customer], make_product: Callable[..., dict[str, Any]],
+                address_of: Callable[[Customer], int], order_staff: httpx.Client) -> Callable[..., dict[str, Any]]:
+    """A new customer's order of two units of a new product, made through the public API and moved by the demo
+    order staff (through the API too) to ``status``. Returns the order as the API shows it, with ``customer``."""
+
+    def place(status: str = "pending") -> dict[str, Any]:
+        shopper = new_customer()
+        product = make_product(stock=5)
+        added = shopper.api.post("/cart/items", json={"product_id": product["id"], "quantity": 2})
+        assert added.status_code == 201, added.text
+        made = shopper.api.post("/orders", json={"address_id": address_of(shopper)},
+                                headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert made.status_code == 201, made.text
+        order = made.json()
+        path = {"pending": [], "paid": ["paid"], "shipped": ["paid", "shipped"],
+                "delivered": ["paid", "shipped", "delivered"]}[status]
+        for step in path:
+            moved = order_staff.post(f"/orders/{order['id']}/status", json={"status": step})
+            assert moved.status_code == 200, moved.text
+            order = moved.json()
+        return {**order, "customer": shopper}
+
+    return place
