@@ -56,6 +56,7 @@ ACTION_TIMEOUT_MS = 30_000
 # The end-to-end journeys' fixtures: customers, the demo staff's API clients, products, addresses.
 address_of = journeys.address_of
 catalog_staff = journeys.catalog_staff
+customer = journeys.customer
 make_product = journeys.make_product
 new_customer = journeys.new_customer
 order_staff = journeys.order_staff
