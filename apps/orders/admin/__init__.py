@@ -69,10 +69,11 @@ class OrderStatusChangeInline(ReadOnlyInline):
     def actor(self, change: OrderStatusChange) -> str:
         if change.actor_id is None:
             return "the shop (automatic)"
-        order = getattr(self, "_order", None)
+        order, emails = getattr(self, "_order", None), getattr(self, "_actor_emails", {})
+        email = emails.get(change.actor_id, f"user #{change.actor_id}")
         if order is not None and change.actor_id == order.user_id:
-            return f"{order.customer_email or self._actor_emails.get(change.actor_id, '')} (customer)".strip()
-        return self._actor_emails.get(change.actor_id, f"user #{change.actor_id}")
+            return f"{order.customer_email or email} (customer)"
+        return email
 
 
 class PaymentInline(ReadOnlyInline):
