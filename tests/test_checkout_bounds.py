@@ -1,4 +1,4 @@
-"""What one checkout costs, held by tests: at most seven contract calls, none made while another is running (no context
+"""What one checkout costs, held by tests: at most six contract calls, none made while another is running (no context
 calls another from inside its own contract implementation), in-process and through the loopback RPC path; and, in the
 monolith, a number of SQL statements that does not grow with the number of lines."""
 
@@ -22,7 +22,7 @@ from tests.contract_spy import spying_on_contracts
 
 pytestmark = pytest.mark.django_db
 
-MAX_CONTRACT_CALLS = 7
+MAX_CONTRACT_CALLS = 6
 
 
 def shopper_with_cart(make_user: Callable[..., UserDTO], lines: int, *, tag: str) -> tuple[int, int]:
@@ -42,7 +42,7 @@ def checkout(user_id: int, address_id: int) -> CheckoutResult:
 
 
 @pytest.mark.parametrize("lines", [1, 10])
-def test_a_checkout_makes_at_most_seven_contract_calls_and_none_nested(rpc_mode, make_user, lines):
+def test_a_checkout_makes_at_most_six_contract_calls_and_none_nested(rpc_mode, make_user, lines):
     # given a cart of one line, or of ten
     user_id, address_id = shopper_with_cart(make_user, lines, tag=f"{rpc_mode}-{lines}")
 
@@ -55,8 +55,8 @@ def test_a_checkout_makes_at_most_seven_contract_calls_and_none_nested(rpc_mode,
     [entry, *saga] = spy.calls
     assert entry.name == "orders.order_checkout"
     assert [call.name for call in saga] == [
-        "users.address_get", "users.user_get", "carts.cart_claim", "products.product_lines_price",
-        "products.stock_reserve", "products.stock_reservation_confirm", "carts.cart_claim_complete",
+        "users.checkout_recipient", "carts.cart_claim", "products.product_lines_price", "products.stock_reserve",
+        "products.stock_reservation_confirm", "carts.cart_claim_complete",
     ]
     assert len(saga) <= MAX_CONTRACT_CALLS
     assert all(call.depth == 1 for call in saga), [(call.name, call.depth) for call in saga]
@@ -80,7 +80,7 @@ def test_a_checkout_runs_the_same_sql_for_one_line_as_for_ten(make_user):
     assert counts[0] == counts[1], counts
 
 
-def test_a_checkout_with_an_inline_address_a_voucher_and_an_expected_total_makes_the_same_seven_calls(rpc_mode,
+def test_a_checkout_with_an_inline_address_a_voucher_and_an_expected_total_makes_the_same_six_calls(rpc_mode,
                                                                                                    make_user):
     # given a cart with a voucher (vouchers are the orders context's own: redeeming one costs no contract call)
     user_id, _ = shopper_with_cart(make_user, 2, tag=f"{rpc_mode}-extras")
@@ -100,7 +100,7 @@ def test_a_checkout_with_an_inline_address_a_voucher_and_an_expected_total_makes
     [entry, *saga] = spy.calls
     assert entry.name == "orders.order_checkout"
     assert [call.name for call in saga] == [
-        "users.address_clean", "users.user_get", "carts.cart_claim", "products.product_lines_price",
-        "products.stock_reserve", "products.stock_reservation_confirm", "carts.cart_claim_complete",
+        "users.checkout_recipient", "carts.cart_claim", "products.product_lines_price", "products.stock_reserve",
+        "products.stock_reservation_confirm", "carts.cart_claim_complete",
     ]
     assert all(call.depth == 1 for call in saga)

@@ -10,7 +10,9 @@ from ecommerce.contracts.users import (
     AddressChanges,
     AddressDTO,
     AddressInput,
+    CheckoutRecipient,
     LoginResult,
+    PostalAddress,
     TokenPair,
     UserChanges,
     UserDTO,
@@ -86,11 +88,14 @@ class LocalUsersService(UsersService):
     def address_get(self, *, user_id: int, address_id: int) -> AddressDTO:
         return address_dto(selectors.address_get(user_id=user_id, address_id=address_id))
 
-    def address_clean(self, *, address: AddressInput) -> AddressInput:
-        return AddressInput(**services.address_clean(**address.model_dump()))
-
     def address_create(self, *, user_id: int, address: AddressInput) -> AddressDTO:
         return address_dto(services.address_create(user_id=user_id, **address.model_dump()))
+
+    def checkout_recipient(self, *, user_id: int, address_id: int | None = None, address: AddressInput | None = None,
+                           save: bool = False) -> CheckoutRecipient:
+        user, shipping = services.checkout_recipient(
+            user_id=user_id, address_id=address_id, address=address.model_dump() if address else None, save=save)
+        return CheckoutRecipient(email=user.email, address=PostalAddress(**shipping))
 
     def address_update(self, *, user_id: int, address_id: int, changes: AddressChanges) -> AddressDTO:
         applied = {field: getattr(changes, field) for field in changes.model_fields_set}

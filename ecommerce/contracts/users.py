@@ -65,6 +65,25 @@ class AddressInput(DTO):
     is_default: bool = False
 
 
+class PostalAddress(DTO):
+    """Where a parcel goes: an address's fields, checked and normalised, without its id or default flag."""
+
+    full_name: str
+    street: str
+    city: str
+    state: str
+    zip_code: str
+    country: str
+    phone: str
+
+
+class CheckoutRecipient(DTO):
+    """Whom an order goes to: the customer's e-mail and the address it ships to."""
+
+    email: str
+    address: PostalAddress
+
+
 class AddressChanges(DTO):
     """A partial address update; only the fields that were set are applied."""
 
@@ -154,15 +173,19 @@ class UsersService(Service):
     @abstractmethod
     def address_get(self, *, user_id: int, address_id: int) -> AddressDTO: ...
 
-    @rpc_method(idempotent=True)
-    @abstractmethod
-    def address_clean(self, *, address: AddressInput) -> AddressInput:
-        """The address checked and normalised as ``address_create`` would (ValidationFailed naming the fields),
-        without saving it: for an address used by one order only."""
-
     @rpc_method(idempotent=False)
     @abstractmethod
     def address_create(self, *, user_id: int, address: AddressInput) -> AddressDTO: ...
+
+    # Not retried: with ``save`` a repeated call would save the address twice.
+    @rpc_method(idempotent=False)
+    @abstractmethod
+    def checkout_recipient(self, *, user_id: int, address_id: int | None = None, address: AddressInput | None = None,
+                           save: bool = False) -> CheckoutRecipient:
+        """What a checkout needs of the users context, in one call: the user's e-mail and the shipping address,
+        either the saved ``address_id`` (another user's or an unknown one is NotFound) or ``address`` checked and
+        normalised as ``address_create`` would (ValidationFailed naming its fields), added to the user's addresses
+        when ``save``. ``address`` wins when both are given; neither is ValidationFailed on ``address_id``."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

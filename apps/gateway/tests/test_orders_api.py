@@ -215,14 +215,14 @@ def test_a_request_while_the_first_is_running_is_409(customer_client, monkeypatc
     product = make_product(stock=5)
     fill_cart(customer_client, (product, 1))
     address_id = address_of(customer_client)
-    real_address_get = users_service.address_get
+    real_checkout_recipient = users_service.checkout_recipient
     answers = []
 
-    def address_get_while_a_duplicate_arrives(**arguments):
+    def checkout_recipient_while_a_duplicate_arrives(**arguments):
         answers.append(place(customer_client, key="busy", address_id=address_id))
-        return real_address_get(**arguments)
+        return real_checkout_recipient(**arguments)
 
-    monkeypatch.setitem(vars(users_service), "address_get", address_get_while_a_duplicate_arrives)
+    monkeypatch.setitem(vars(users_service), "checkout_recipient", checkout_recipient_while_a_duplicate_arrives)
 
     # when the first request runs
     first = place(customer_client, key="busy", address_id=address_id)

@@ -3,9 +3,9 @@
 The saga, never one transaction across contexts (a remote service cannot join ours), each step keyed by the order id
 chosen when the idempotency key was claimed:
 
-1. The shipping address and the customer's e-mail (``users.user_get``), copied into the order. The address:
-   ``users.address_get`` for a saved one, or for one given inline ``users.address_clean`` (checked as the address
-   endpoints check it) or ``users.address_create`` (``save``).
+1. ``users.checkout_recipient``: the customer's e-mail and the shipping address, both copied into the order. The
+   address is the saved one named, or the one given inline, checked as the address endpoints check it (and saved
+   as the user's when ``save``).
 2. ``carts.cart_claim``: the cart's lines (and voucher code) move into a claim for this order, so the cart is checked
    out at most once.
 3. ``products.product_lines_price``: sku, name and today's effective price of those lines, in one call. Then, locally:
@@ -18,7 +18,7 @@ chosen when the idempotency key was claimed:
 6. After commit: confirm the reservation and complete the claim (``followups``); the order stands whatever happens
    there, and the durable ``followup_pending`` flag makes the follow-up sweep redo what failed.
 
-That is at most seven contract calls, none made from inside another contract's implementation. Pricing and reserving
+That is at most six contract calls, none made from inside another contract's implementation. Pricing and reserving
 are two calls with one line type on purpose: the order total is checked against what an order can hold before any
 stock is taken, and the reservation stays the single writer of stock. A failure gives back whatever this checkout
 (or the dead attempt it took over) may hold: the claim goes back to the cart and the reservation to the catalog;
@@ -59,9 +59,9 @@ from apps.orders.services.idempotency import (
 )
 from apps.orders.services.vouchers import voucher_precheck, voucher_redemption_record, voucher_take_locked
 from ecommerce.contracts.carts import CartLineDTO, carts_service
-from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus, ShippingAddressDTO, ShippingAddressInput
+from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus, ShippingAddressInput
 from ecommerce.contracts.products import PricedLine, StockLine, products_service
-from ecommerce.contracts.users import AddressInput, UserDTO, users_service
+from ecommerce.contracts.users import AddressInput, CheckoutRecipient, users_service
 from ecommerce.errors import ContractError, PriceChanged, RemoteServiceError, TooManyOpenOrders, ValidationFailed
 from ecommerce.events.outbox import record_event
 from ecommerce.money import MAX_AMOUNT, ZERO, currency, money_sum, to_money
@@ -143,8 +143,7 @@ def order_checkout(*, user_id: int, address_id: int | None = None, idempotency_k
     holdings = _Holdings.taking_over(replaced)
     try:
         _ensure_open_orders_below_cap(user_id=user_id)
-        address = _shipping_address(user_id=user_id, address_id=address_id, inline=shipping_address)
-        customer = users_service.user_get(user_id=user_id)
+        recipient = _recipient(user_id=user_id, address_id=address_id, inline=shipping_address)
         with holdings.asking(holdings.cart_claims, order_id=claim.order_id, replaces=replaced):
             cart = carts_service.cart_claim(user_id=user_id, order_id=claim.order_id, replaces_order_id=replaced)
         lines = [StockLine(product_id=line.product_id, quantity=line.quantity) for line in cart.lines]
@@ -155,7 +154,7 @@ def order_checkout(*, user_id: int, address_id: int | None = None, idempotency_k
             _ensure_total_as_expected(expected_total, amounts=amounts, claimed=cart.lines, priced=priced)
         with holdings.asking(holdings.reservations, order_id=claim.order_id, replaces=replaced):
             products_service.stock_reserve(order_id=claim.order_id, lines=lines, replaces_order_id=replaced)
-        answer = _order_write(claim=claim, customer=customer, address=address, lines=priced,
+        answer = _order_write(claim=claim, user_id=user_id, recipient=recipient, lines=priced,
                               voucher_code=cart.voucher_code)
     except ContractError as error:
         holdings.give_back()
@@ -188,27 +187,21 @@ def _order_writes_of_one_user_in_turn(user_id: int) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ORDER_WRITE_LOCK_NAMESPACE, user_id % 2**31])
 
 
-def _shipping_address(*, user_id: int, address_id: int | None,
-                      inline: ShippingAddressInput | None) -> ShippingAddressDTO:
-    """One users call: the saved address, or the inline one checked (and saved when asked) by the users context,
-    whose field errors are named under ``shipping_address``. An address saved here stays saved even if the checkout
-    fails afterwards: the shopper asked for it to be kept."""
+def _recipient(*, user_id: int, address_id: int | None, inline: ShippingAddressInput | None) -> CheckoutRecipient:
+    """One users call: the customer's e-mail and the saved address, or the inline one checked (and saved when asked)
+    by the users context, whose field errors are named under ``shipping_address``. An address saved here stays saved
+    even if the checkout fails afterwards: the shopper asked for it to be kept."""
     if inline is None:
         if address_id is None:
             message = "Give an address_id or a shipping_address."
             raise ValidationFailed(message, errors={"address_id": [message]})
-        address = users_service.address_get(user_id=user_id, address_id=address_id)
-        return ShippingAddressDTO(**address.model_dump(include=set(ShippingAddressDTO.model_fields)))
+        return users_service.checkout_recipient(user_id=user_id, address_id=address_id)
     given = AddressInput(**inline.model_dump(exclude={"save"}))
     try:
-        if inline.save:
-            cleaned = users_service.address_create(user_id=user_id, address=given).model_dump()
-        else:
-            cleaned = users_service.address_clean(address=given).model_dump()
+        return users_service.checkout_recipient(user_id=user_id, address=given, save=inline.save)
     except ValidationFailed as error:
         raise ValidationFailed(error.detail, errors={
             f"shipping_address.{field}": messages for field, messages in error.errors.items()}) from error
-    return ShippingAddressDTO(**{field: cleaned[field] for field in ShippingAddressDTO.model_fields})
 
 
 @dataclass(frozen=True)
@@ -260,7 +253,7 @@ def _ensure_total_as_expected(expected_total: Decimal, *, amounts: _Amounts, cla
     )
 
 
-def _order_write(*, claim: CheckoutClaim, customer: UserDTO, address: ShippingAddressDTO, lines: list[PricedLine],
+def _order_write(*, claim: CheckoutClaim, user_id: int, recipient: CheckoutRecipient, lines: list[PricedLine],
                  voucher_code: str | None) -> OrderDTO:
     """The voucher's use, the order, its lines, its history, its event and the stored answer: one transaction, a
     fixed number of statements whatever the number of lines. Returns the answer exactly as it is stored for
@@ -268,7 +261,7 @@ def _order_write(*, claim: CheckoutClaim, customer: UserDTO, address: ShippingAd
     subtotal = money_sum(line_total(line) for line in lines)
     shipping_cost = shipping_cost_for(subtotal)
     now = timezone.now()
-    user_id = customer.id
+    address = recipient.address
     with transaction.atomic():
         _order_writes_of_one_user_in_turn(user_id)
         attempt = checkout_attempt_lock(claim)
@@ -277,7 +270,7 @@ def _order_write(*, claim: CheckoutClaim, customer: UserDTO, address: ShippingAd
         taken = voucher_take_locked(code=voucher_code, user_id=user_id, subtotal=subtotal) if voucher_code else None
         discount = taken.discount if taken else ZERO
         order = Order(
-            id=claim.order_id, user_id=user_id, customer_email=customer.email, status=OrderStatus.PENDING,
+            id=claim.order_id, user_id=user_id, customer_email=recipient.email, status=OrderStatus.PENDING,
             subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
             total=to_money(subtotal + shipping_cost - discount), currency=currency(),
             shipping_full_name=address.full_name, shipping_street=address.street, shipping_city=address.city,

@@ -241,8 +241,10 @@ def test_an_unavailable_service_is_not_stored_as_the_answer(shopper, make_produc
     user, address = shopper
     product = make_product(stock=5)
     fill_cart(user.id, (product, 1))
-    flaky_address = fail_once(users_service.address_get, ServiceUnavailable("The users service is unavailable."))
-    monkeypatch.setattr(checkout_steps, "users_service", ContractProxy(users_service, address_get=flaky_address))
+    flaky_recipient = fail_once(users_service.checkout_recipient,
+                                ServiceUnavailable("The users service is unavailable."))
+    monkeypatch.setattr(checkout_steps, "users_service",
+                        ContractProxy(users_service, checkout_recipient=flaky_recipient))
 
     with pytest.raises(ServiceUnavailable):
         checkout(user, address, key="flaky")

@@ -20,6 +20,7 @@ from apps.users.services.addresses import (
     address_create,
     address_delete,
     address_update,
+    checkout_recipient,
 )
 from apps.users.services.common import NOT_NULL, REQUIRED
 from apps.users.services.passwords import (
@@ -58,6 +59,7 @@ __all__ = [
     "auth_login",
     "auth_logout",
     "auth_refresh",
+    "checkout_recipient",
     "email_verification_confirm",
     "email_verification_resend",
     "password_change",

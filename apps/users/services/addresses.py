@@ -12,6 +12,7 @@ from typing import Any
 import pycountry
 from django.db import transaction
 
+from apps.users import selectors
 from apps.users.models import Address, User
 from apps.users.services import common
 from ecommerce.errors import NotFound, ValidationFailed
@@ -70,6 +71,23 @@ def address_clean(*, full_name: str, street: str, city: str, zip_code: str, coun
         "full_name": full_name, "street": street, "city": city, "state": state, "zip_code": zip_code,
         "country": country, "phone": phone, "is_default": is_default,
     })
+
+
+def checkout_recipient(*, user_id: int, address_id: int | None = None, address: dict[str, Any] | None = None,
+                       save: bool = False) -> tuple[User, dict[str, str]]:
+    """The user and the fields of the address an order ships to: the given ``address`` checked as ``address_create``
+    checks it (and saved as theirs when ``save``), else their saved address ``address_id``."""
+    user = selectors.user_get(user_id=user_id)
+    if address is not None and not save:
+        cleaned = address_clean(**address)
+        return user, {field: cleaned[field] for field in ADDRESS_TEXT_FIELDS}
+    if address is not None:
+        chosen = address_create(user_id=user_id, **address)
+    elif address_id is not None:
+        chosen = selectors.address_get(user_id=user_id, address_id=address_id)
+    else:
+        raise ValidationFailed(errors={"address_id": ["Give an address_id or an address."]})
+    return user, {field: getattr(chosen, field) for field in ADDRESS_TEXT_FIELDS}
 
 
 def _lock_owner(user_id: int) -> None:

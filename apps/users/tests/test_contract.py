@@ -16,7 +16,9 @@ from ecommerce.contracts.users import (
     AddressChanges,
     AddressDTO,
     AddressInput,
+    CheckoutRecipient,
     LoginResult,
+    PostalAddress,
     TokenPair,
     UserChanges,
     UserDTO,
@@ -217,19 +219,58 @@ def test_address_create(ada):
     assert Address.objects.count() == 1
 
 
-def test_address_clean(ada):
+def test_checkout_recipient_of_a_saved_address(ada):
+    # given a saved address of Ada's, and another user's
+    saved = users_service.address_create(user_id=ada.id, address=HOME)
+    bob = users_service.user_register(email="bob@example.com", password=PASSWORD, name="Bob")
+    bobs = users_service.address_create(user_id=bob.id, address=HOME.model_copy(update={"full_name": "Bob"}))
+
+    # when checkout asks whom the order goes to
+    recipient = users_service.checkout_recipient(user_id=ada.id, address_id=saved.id)
+
+    # then it hears Ada's e-mail and her address's fields, in one call
+    assert isinstance(recipient, CheckoutRecipient)
+    assert recipient.email == "ada@example.com"
+    assert recipient.address == PostalAddress(**saved.model_dump(include=set(PostalAddress.model_fields)))
+    # and another user's address, an unknown one, or none at all is refused
+    with pytest.raises(NotFound):
+        users_service.checkout_recipient(user_id=ada.id, address_id=bobs.id)
+    with pytest.raises(NotFound):
+        users_service.checkout_recipient(user_id=ada.id, address_id=bobs.id + 1000)
+    with pytest.raises(ValidationFailed) as neither:
+        users_service.checkout_recipient(user_id=ada.id)
+    assert list(neither.value.errors) == ["address_id"]
+
+
+def test_checkout_recipient_of_an_address_given_inline_is_checked_and_not_saved(ada):
     # given an address typed at checkout, with a lower-case country and stray spaces
     typed = HOME.model_copy(update={"country": " gb ", "city": "  London "})
 
-    # when it is checked without being saved
-    cleaned = users_service.address_clean(address=typed)
+    # when it is checked for one order
+    recipient = users_service.checkout_recipient(user_id=ada.id, address=typed)
 
     # then it is normalised as address_create would, and nothing is stored; a bad one names its fields
-    assert (cleaned.country, cleaned.city) == ("GB", "London")
+    assert (recipient.email, recipient.address.country, recipient.address.city) == ("ada@example.com", "GB", "London")
     with pytest.raises(ValidationFailed) as bad:
-        users_service.address_clean(address=HOME.model_copy(update={"country": "XX", "street": " "}))
+        users_service.checkout_recipient(user_id=ada.id,
+                                         address=HOME.model_copy(update={"country": "XX", "street": " "}))
     assert set(bad.value.errors) == {"country", "street"}
     assert Address.objects.count() == 0
+
+
+def test_checkout_recipient_of_an_address_given_inline_to_save_keeps_it_once(ada):
+    # when an address given at checkout is to be saved, and then a bad one is
+    recipient = users_service.checkout_recipient(user_id=ada.id, address=HOME, save=True)
+    with pytest.raises(ValidationFailed) as bad:
+        users_service.checkout_recipient(user_id=ada.id, address=HOME.model_copy(update={"zip_code": ""}), save=True)
+
+    # then the good one is Ada's first (so default) address, as the order got it, and the bad one is not stored
+    [stored] = users_service.address_list(user_id=ada.id).results
+    assert (stored.street, stored.country, stored.is_default) == (HOME.street, "GB", True)
+    assert recipient.address == PostalAddress(**stored.model_dump(include=set(PostalAddress.model_fields)))
+    assert list(bad.value.errors) == ["zip_code"]
+    # and the method is never retried on a lost answer, which would save the address twice
+    assert users_service.methods["checkout_recipient"].idempotent is False
 
 
 def test_address_list(ada):
