@@ -49,6 +49,9 @@ def shop_env(*, cache_prefix: str, redis_url: str, extra: dict[str, str]) -> dic
         "ECOMMERCE_THROTTLE_ANON": "100000000/min",
         "ECOMMERCE_THROTTLE_USER": "100000000/min",
         "ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP": "100000/15min",
+        # The checkout storm registers its buyers from one address and lets each hold many unpaid orders.
+        "ECOMMERCE_THROTTLE_REGISTER_IP": "100000/hour",
+        "ECOMMERCE_MAX_OPEN_ORDERS_PER_USER": "0",
         "DJANGO_LOG_LEVEL": "WARNING",
         "GUNICORN_ACCESSLOG": "",
         **extra,
