@@ -10,6 +10,9 @@ Rules guarded here:
 - Every receipt and write-off writes its audit row (``StockAdjustment``) in the same transaction as the change.
 - A ``stock.low`` event is written in the same transaction as the change that drops available stock to the
   threshold (``settings.ECOMMERCE_LOW_STOCK_THRESHOLD``) from above it.
+- The stock version (``stock_changed``) is bumped once the transaction that changed stock has ended, never while it
+  holds product rows: under a run on a few hot products every checkout waits for those rows, so a cache round trip
+  inside the locked section would lengthen every wait; and a change that rolls back bumps nothing.
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def product_stock_adjust(*, product_id: int, delta: int, reason: str = "", actor
             )
         record_stock_adjustment(product, delta=delta, reason=reason, actor=actor, source=source)
         _record_low_stock([product], {product.pk: product.stock_available - delta})
-        stock_changed()
+    stock_changed()
     return product
 
 
@@ -126,45 +129,51 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_
         raise ValidationFailed(errors={"lines": ["At least one line is required."]})
     try:
         with transaction.atomic():
-            # Reservation rows are locked before product rows, as every settlement does.
-            replaced = _reserved_rows(replaces_order_id) if replaces_order_id is not None else []
-            already_reserved = StockReservation.objects.filter(order_id=order_id).exists()
-            products = _locked_products({*(() if already_reserved else wanted), *(r.product_id for r in replaced)})
-            if replaced:
-                _settle_rows(replaced, to_status=ReservationStatus.RELEASED, consume_on_hand=False)
-                for row in replaced:
-                    products[row.product_id].stock_reserved -= row.quantity
-            if already_reserved:
-                return
-            short = _short_lines(wanted, products)
-            if not short:
-                reserved = _per_product(wanted)
-                updated = Product.objects.filter(
-                    pk__in=list(wanted), is_active=True, stock_on_hand__gte=F("stock_reserved") + reserved
-                ).update(stock_reserved=F("stock_reserved") + reserved, updated_at=timezone.now())
-                if updated != len(wanted):
-                    # The rows were locked, so only a database without row locks gets here: the guard in the
-                    # UPDATE itself refused a line. Read again to name it; the transaction rolls back.
-                    short = _short_lines(wanted, {p.pk: p for p in Product.objects.filter(pk__in=list(wanted))})
-                    short = short or [_line(product_id, quantity, 0) for product_id, quantity in wanted.items()]
-            if short:
-                STOCK_REFUSALS.inc()
-                raise InsufficientStock(f"Not enough stock for {len(short)} line(s); nothing was reserved.",
-                                        lines=short)
-            StockReservation.objects.bulk_create([
-                StockReservation(order_id=order_id, product_id=product_id, quantity=quantity)
-                for product_id, quantity in wanted.items()
-            ])
-            available_before = {product_id: products[product_id].stock_available for product_id in wanted}
-            for product_id, quantity in wanted.items():
-                products[product_id].stock_reserved += quantity
-            _record_low_stock(products.values(), available_before)
-            stock_changed()
+            changed = _reserve_locked(order_id, wanted, replaces_order_id)
     except IntegrityError:
         # A concurrent call for the same order won the unique (order, product) race: that call did the work.
         if StockReservation.objects.filter(order_id=order_id).exists():
             return
         raise
+    if changed:
+        stock_changed()
+
+
+def _reserve_locked(order_id: UUID, wanted: dict[int, int], replaces_order_id: UUID | None) -> bool:
+    """``stock_reserve``'s transaction; returns whether it changed any stock."""
+    # Reservation rows are locked before product rows, as every settlement does.
+    replaced = _reserved_rows(replaces_order_id) if replaces_order_id is not None else []
+    already_reserved = StockReservation.objects.filter(order_id=order_id).exists()
+    products = _locked_products({*(() if already_reserved else wanted), *(r.product_id for r in replaced)})
+    if replaced:
+        _settle_rows(replaced, to_status=ReservationStatus.RELEASED, consume_on_hand=False)
+        for row in replaced:
+            products[row.product_id].stock_reserved -= row.quantity
+    if already_reserved:
+        return bool(replaced)
+    short = _short_lines(wanted, products)
+    if not short:
+        reserved = _per_product(wanted)
+        updated = Product.objects.filter(
+            pk__in=list(wanted), is_active=True, stock_on_hand__gte=F("stock_reserved") + reserved
+        ).update(stock_reserved=F("stock_reserved") + reserved, updated_at=timezone.now())
+        if updated != len(wanted):
+            # The rows were locked, so only a database without row locks gets here: the guard in the
+            # UPDATE itself refused a line. Read again to name it; the transaction rolls back.
+            short = _short_lines(wanted, {p.pk: p for p in Product.objects.filter(pk__in=list(wanted))})
+            short = short or [_line(product_id, quantity, 0) for product_id, quantity in wanted.items()]
+    if short:
+        STOCK_REFUSALS.inc()
+        raise InsufficientStock(f"Not enough stock for {len(short)} line(s); nothing was reserved.", lines=short)
+    StockReservation.objects.bulk_create([
+        StockReservation(order_id=order_id, product_id=product_id, quantity=quantity)
+        for product_id, quantity in wanted.items()
+    ])
+    available_before = {product_id: products[product_id].stock_available for product_id in wanted}
+    for product_id, quantity in wanted.items():
+        products[product_id].stock_reserved += quantity
+    _record_low_stock(products.values(), available_before)
+    return True
 
 
 def _line(product_id: int, requested: int, available: int) -> dict[str, int]:
@@ -200,7 +209,8 @@ def _reserved_rows(order_id: UUID, only: Q | None = None) -> list[StockReservati
 
 def _settle_rows(rows: list[StockReservation], *, to_status: str, consume_on_hand: bool) -> None:
     """Take the rows' quantities off ``stock_reserved`` (and off ``stock_on_hand`` when the goods left) and mark
-    them ``to_status``. The caller holds the locks on the rows and on their products."""
+    them ``to_status``. The caller holds the locks on the rows and on their products, and bumps the stock version
+    once its transaction has ended."""
     quantities = {row.product_id: row.quantity for row in rows}  # one row per (order, product)
     now = timezone.now()
     settled = _per_product(quantities)
@@ -209,7 +219,6 @@ def _settle_rows(rows: list[StockReservation], *, to_status: str, consume_on_han
         changes["stock_on_hand"] = F("stock_on_hand") - settled
     Product.objects.filter(pk__in=list(quantities)).update(**changes)
     StockReservation.objects.filter(pk__in=[row.pk for row in rows]).update(status=to_status, updated_at=now)
-    stock_changed()
 
 
 def _settle(order_id: UUID, *, to_status: str, consume_on_hand: bool, only: Q | None = None) -> int:
@@ -219,7 +228,9 @@ def _settle(order_id: UUID, *, to_status: str, consume_on_hand: bool, only: Q | 
         if rows:
             _locked_products(row.product_id for row in rows)
             _settle_rows(rows, to_status=to_status, consume_on_hand=consume_on_hand)
-        return len(rows)
+    if rows:
+        stock_changed()
+    return len(rows)
 
 
 def stock_release(*, order_id: UUID) -> int:
