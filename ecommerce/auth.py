@@ -47,6 +47,14 @@ class Principal:
 
 
 class StatelessJWTAuthentication(JWTAuthentication):
+    # The request being authenticated (DRF makes an authenticator per request): the revocation check reads the mark
+    # in the round trip that counts the request against its user's throttle.
+    _request: Request | None = None
+
+    def authenticate(self, request: Request) -> tuple[Principal, Token] | None:
+        self._request = request
+        return super().authenticate(request)
+
     def get_user(self, validated_token: Token) -> Principal:
         try:
             principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]),
@@ -55,7 +63,7 @@ class StatelessJWTAuthentication(JWTAuthentication):
             issued_at_ms = int(validated_token.get(ISSUED_AT_MS_CLAIM) or int(validated_token["iat"]) * 1000)
         except (KeyError, ValueError, TypeError) as error:
             raise InvalidToken("Token carries no valid user.") from error
-        if access_token_revoked(user_id=principal.id, issued_at_ms=issued_at_ms):
+        if access_token_revoked(user_id=principal.id, issued_at_ms=issued_at_ms, request=self._request):
             raise AuthenticationFailed("This access token has been revoked; sign in again.", code="token_revoked")
         bind_user(user_id=principal.id, role=principal.role.value)
         return principal

@@ -7,18 +7,28 @@ A request costs one cache round trip of constant size: requests are counted per 
 increment, and the previous window's count is weighted by how much of it still lies within the period (a sliding
 window, approximated). DRF's own throttles keep the list of every request's time in the period and read and write
 it whole on each request: the cost grows with the rate allowed, and two concurrent requests lose one another's
-entry. A refused request is not counted, so ``Retry-After`` stays true for a client that waits for it."""
+entry. A refused request is not counted, so ``Retry-After`` stays true for a client that waits for it.
+
+The count shares its round trip with the read every request needs first: an anonymous cached catalog read is counted
+with the entry it answers from (``count_anonymous_request``), a signed-in request with its token's revocation mark
+(``count_user_request``). That count is taken at authentication, before the permission check; the API's exception
+handler takes it back from a request refused before its throttle judged it (a revoked token, a role that may not),
+so, as with DRF's order, only requests that reach the throttle count."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
+
+logger = logging.getLogger(__name__)
 
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(s|sec|second|m|min|minute|h|hour|d|day)s?\s*$")
 _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600,
@@ -113,6 +123,64 @@ def count_anonymous_request(request, *, then_get: list[str]) -> tuple[bool, dict
     return True, found
 
 
+# Set on a request counted against its user's limit at authentication (count_user_request).
+_USER_COUNTED = "_user_throttle_counted"
+
+
+@dataclass(frozen=True)
+class _Count:
+    key: str
+    current_key: str
+    current: int
+    previous: int
+    elapsed: float
+
+
+def count_user_request(request, *, user_id: int, then_get: list[str]) -> dict[str, object] | None:
+    """Count a signed-in user's ``request`` against the user limit of the view it is for and read the cache keys
+    ``then_get`` in the same round trip; ``UserThrottle`` then judges the request from this count instead of counting
+    it again. Returns the values found; None (nothing counted) when the cache is not Redis or the view has no user
+    throttle: the caller reads ``then_get`` itself."""
+    client = _redis_client()
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    throttle_class = next((cls for cls in getattr(view, "throttle_classes", ()) if issubclass(cls, UserThrottle)),
+                          None)
+    throttle = throttle_class() if client is not None and throttle_class is not None else None
+    if throttle is None or throttle.rate is None:
+        return None
+    key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
+    current_key, previous_key, elapsed = _windows(key, throttle.duration, time.time())
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    pipeline.incr(cache.make_key(current_key))
+    pipeline.expire(cache.make_key(current_key), 2 * throttle.duration)
+    pipeline.get(cache.make_key(previous_key))
+    pipeline.mget([cache.make_key(name) for name in then_get])
+    current, _, previous, values = pipeline.execute()
+    setattr(request, _USER_COUNTED, _Count(key=key, current_key=current_key, current=int(current),
+                                           previous=int(previous or 0), elapsed=elapsed))
+    return {name: client.decode(value) for name, value in zip(then_get, values, strict=True) if value is not None}
+
+
+def _take_user_count(request) -> _Count | None:
+    """The request's count from authentication, once: whoever takes it judges it or gives it back."""
+    counted = getattr(request, _USER_COUNTED, None)
+    if counted is not None:
+        delattr(request, _USER_COUNTED)
+    return counted
+
+
+def uncount_user_request(request) -> None:
+    """Take back the count of a request refused before its throttle judged it. Failing to only costs the user one
+    request of their allowance, so it never turns the refusal being answered into an error."""
+    counted = _take_user_count(request)
+    if counted is None:
+        return
+    try:
+        _uncount_request(counted.current_key)
+    except Exception:
+        logger.warning("could not take back the throttle count of a refused request", exc_info=True)
+
+
 class _CountingThrottle:
     """Sliding-window counting for DRF's rate throttles (see the module docstring)."""
 
@@ -130,12 +198,20 @@ class _CountingThrottle:
         key = self.get_cache_key(request, view)
         if key is None:
             return True
-        limit, period = self.num_requests, self.duration
-        current_key, previous_key, self._elapsed = _windows(key, period, time.time())
-        self._current, self._previous = _count_request(current_key, previous_key, ttl=2 * period)
-        if _weighted(self._current, self._previous, self._elapsed, period) <= limit:
+        counted = getattr(request, _USER_COUNTED, None)
+        if counted is not None and counted.key == key:
+            return self._judge(_take_user_count(request))
+        current_key, previous_key, elapsed = _windows(key, self.duration, time.time())
+        current, previous = _count_request(current_key, previous_key, ttl=2 * self.duration)
+        return self._judge(_Count(key=key, current_key=current_key, current=current, previous=previous,
+                                  elapsed=elapsed))
+
+    def _judge(self, counted: _Count) -> bool:
+        """Allow a counted request within the limit; take back the count of one over it."""
+        self._current, self._previous, self._elapsed = counted.current, counted.previous, counted.elapsed
+        if _weighted(self._current, self._previous, self._elapsed, self.duration) <= self.num_requests:
             return True
-        _uncount_request(current_key)
+        _uncount_request(counted.current_key)
         self._current -= 1
         return False
 

@@ -8,7 +8,8 @@ most one small key per user changed in the last quarter of an hour.
 
 Tokens say when they were issued to the millisecond (claim ``iat_ms``; the standard ``iat`` is whole seconds, and a
 token signed in the same second right after a password change must stay valid). Tokens and marks are both made by
-the users context, on one clock.
+the users context, on one clock. On an API request the mark is read in the same round trip that counts the request
+against its user's throttle (``ecommerce/throttling.py``).
 
 When the cache cannot be read, authenticated requests answer 503 (fail closed): accepting tokens that cannot be
 checked would let a deactivated or demoted account carry on for as long as the outage lasts. Every throttle needs the
@@ -19,11 +20,13 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 
 from ecommerce.errors import ServiceUnavailable
+from ecommerce.throttling import count_user_request
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +52,15 @@ def access_tokens_revoke(*, user_id: int) -> None:
         raise ServiceUnavailable("Access cannot be revoked right now; nothing was changed.") from error
 
 
-def access_token_revoked(*, user_id: int, issued_at_ms: int) -> bool:
+def access_token_revoked(*, user_id: int, issued_at_ms: int, request: Any = None) -> bool:
+    """Whether the token was revoked. Given the API ``request``, the mark is read in the round trip that counts the
+    request against its user's throttle (``count_user_request``), so a signed-in request costs one round trip."""
+    key = _key(user_id)
     try:
-        revoked_before = cache.get(_key(user_id))
+        found = count_user_request(request, user_id=user_id, then_get=[key]) if request is not None else None
+        revoked_before = found.get(key) if found is not None else cache.get(key)
     except Exception as error:  # fail closed: see the module's docstring
         logger.warning("could not check the revocation of user %s: %s", user_id, type(error).__name__)
         raise ServiceUnavailable("Access tokens cannot be checked right now; try again shortly.") from error
+    # A revoked token's request, counted with the read, is given back by the API's exception handler.
     return revoked_before is not None and issued_at_ms < int(revoked_before)

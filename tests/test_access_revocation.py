@@ -7,12 +7,13 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import redis.connection
 from django.core.cache import cache
 from rest_framework.test import APIClient, APIRequestFactory
 
 from apps.gateway.tests.problems import assert_problem
 from conftest import DEFAULT_PASSWORD
-from ecommerce import token_revocation
+from ecommerce import throttling, token_revocation
 from ecommerce.auth import StatelessJWTAuthentication
 from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import UserChanges, users_service
@@ -105,9 +106,53 @@ def test_authentication_reads_the_cache_once_and_the_database_never(customer_cli
     assert len(reads) == 1
 
 
+class RoundTrips:
+    """The commands of every round trip to Redis, as sent."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.sent: list[bytes] = []
+        real_send = redis.connection.AbstractConnection.send_packed_command
+
+        def recording(connection, command, check_health=True):
+            self.sent.append(command if isinstance(command, bytes) else b"".join(command))
+            return real_send(connection, command, check_health)
+
+        monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", recording)
+
+
+@pytest.mark.skipif(not hasattr(cache, "delete_pattern"), reason="round trips are counted on Redis (REDIS_URL)")
+def test_a_signed_in_request_reads_its_revocation_mark_in_the_throttles_round_trip(customer_client,
+                                                                                   monkeypatch) -> None:
+    # given a signed-in customer
+    trips = RoundTrips(monkeypatch)
+    # when they read their cart (an empty one: no other cache read but the cart's own)
+    assert customer_client.get("/api/v1/cart").status_code == 200
+    # then the mark and the user's throttle count went in one round trip, and neither in any other
+    marks = [sent for sent in trips.sent if b"auth:revoked-before" in sent]
+    counts = [sent for sent in trips.sent if b"throttle_user" in sent]
+    assert len(marks) == 1
+    assert marks == counts
+
+
+def test_a_revoked_tokens_refused_requests_do_not_count_against_the_user(customer_client, settings) -> None:
+    # given a limit of three requests a minute and a token revoked by a password change
+    settings.ECOMMERCE_THROTTLE_USER = "3/min"
+    user = customer_client.user
+    users_service.password_change(user_id=user.id, old_password=DEFAULT_PASSWORD, new_password=NEW_PASSWORD)
+    # when the old token is used again and again
+    assert {customer_client.get("/api/v1/cart").status_code for _ in range(5)} == {401}
+    # then a new token still has the whole allowance
+    fresh = APIClient()
+    tokens = users_service.auth_login(email=user.email, password=NEW_PASSWORD)
+    fresh.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.access}")
+    assert [fresh.get("/api/v1/cart").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
 def test_while_the_cache_is_down_tokens_are_refused_with_503_not_accepted_unchecked(customer_client,
                                                                                     monkeypatch) -> None:
+    # the mark is read either alone or in the throttle's round trip: both fail during an outage
     monkeypatch.setattr(token_revocation, "cache", BrokenCache())
+    monkeypatch.setattr(throttling, "cache", BrokenCache())
 
     response = customer_client.get("/api/v1/users/me")
 

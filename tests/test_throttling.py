@@ -46,3 +46,16 @@ def test_requests_of_the_previous_window_count_while_they_are_within_the_period(
     # early in the next window, most of those four still lie within the last minute
     clock.now = 600_065.0
     assert api_client.get("/api/v1/categories").status_code == 429
+
+
+@pytest.mark.django_db
+def test_a_signed_in_callers_requests_refused_for_their_role_do_not_count_against_them(customer_client, settings,
+                                                                                       monkeypatch):
+    # given a customer allowed three requests a minute
+    settings.ECOMMERCE_THROTTLE_USER = "3/min"
+    monkeypatch.setattr(throttling.time, "time", Clock(600_000.0))
+    # when they try a staff-only write again and again
+    refused = [customer_client.post("/api/v1/categories", {"name": "Not mine"}, format="json") for _ in range(5)]
+    assert {response.status_code for response in refused} == {403}
+    # then their allowance is whole: three requests go through, the fourth is throttled
+    assert [customer_client.get("/api/v1/cart").status_code for _ in range(4)] == [200, 200, 200, 429]

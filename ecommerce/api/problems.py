@@ -21,6 +21,7 @@ from rest_framework.views import set_rollback
 from ecommerce.admin_error_pages import admin_error_page, is_admin_request
 from ecommerce.api.parsers import PayloadTooLarge
 from ecommerce.errors import ContractError, RemoteServiceError, ValidationFailed
+from ecommerce.throttling import uncount_user_request
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,8 @@ def _problem_response(body: dict[str, Any], headers: dict[str, str] | None = Non
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    # Refused before its throttle judged it (a revoked token, a role that may not): not counted, as DRF's order says.
+    uncount_user_request(context.get("request"))
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
