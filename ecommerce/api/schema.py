@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import force_instance
+from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from rest_framework import serializers
 
 from ecommerce.api.problems import PROBLEM_CONTENT_TYPE
@@ -57,6 +57,17 @@ class ProblemAwareAutoSchema(AutoSchema):
             statuses.add(404)
         statuses.update(getattr(self.view, "problem_statuses", {}).get(self.method, ()))
         return statuses
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        # A permission that admits a credential besides the bearer token (a guest's cart token) names it as
+        # ``alternative_credentials`` {scheme name: OpenAPI security scheme}; the document lists it as an alternative.
+        requirements = super().get_auth()
+        for permission in self.view.get_permissions():
+            for name, definition in getattr(permission, "alternative_credentials", {}).items():
+                self.registry.register_on_missing(ResolvedComponent(
+                    name=name, type=ResolvedComponent.SECURITY_SCHEMA, object=type(permission), schema=definition))
+                requirements.append({name: []})
+        return requirements
 
     def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
         # drf-spectacular documents every PATCH body as partial (all fields optional), as DRF's generic views validate

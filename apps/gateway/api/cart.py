@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -29,12 +29,14 @@ from ecommerce.contracts.carts import carts_service
 from ecommerce.permissions import IsAuthenticatedPrincipal
 
 CART_TOKEN_HEADER = "X-Cart-Token"
-CART_TOKEN_PARAMETER = OpenApiParameter(
-    CART_TOKEN_HEADER, str, OpenApiParameter.HEADER, required=False,
-    description="A guest cart's token (from `POST /carts`), instead of a bearer token. With a bearer token it is "
-    "ignored here (sent to login or registration, it merges the guest cart into the user's). An unknown or expired "
-    "token: 404 `not_found`.",
-)
+# The cart endpoints' second credential, beside the bearer token: the OpenAPI document declares it as a security
+# scheme of its own (``ecommerce.api.schema``), so clients and fuzzers know a request carries one or the other.
+CART_TOKEN_SCHEME = {
+    "type": "apiKey", "in": "header", "name": CART_TOKEN_HEADER,
+    "description": "A guest cart's token (from `POST /carts`), on the cart endpoints instead of a bearer token. With "
+    "a bearer token it is ignored there (sent to login or registration, it merges the guest cart into the user's). "
+    "An unknown or expired token: 404 `not_found`.",
+}
 
 
 def guest_token_of(request: Request) -> str | None:
@@ -51,6 +53,8 @@ def cart_owner(request: Request) -> dict[str, Any]:
 class IsCartOwner(IsAuthenticatedPrincipal):
     """A signed-in user, or a guest presenting a cart token (whether the token is valid is the cart's to say);
     anyone else is answered 401, as before guest carts."""
+
+    alternative_credentials = {"cartToken": CART_TOKEN_SCHEME}
 
     def has_permission(self, request: Request, view: object) -> bool:
         signed_in = bool(request.user and getattr(request.user, "is_authenticated", False))
@@ -81,7 +85,7 @@ class CartView(APIView):
     permission_classes = [IsCartOwner]
     problem_statuses = {"GET": [404], "DELETE": [404]}
 
-    @extend_schema(operation_id="cart_retrieve", tags=["cart"], parameters=[CART_TOKEN_PARAMETER],
+    @extend_schema(operation_id="cart_retrieve", tags=["cart"],
                    responses={200: CartOutputSerializer},
                    summary="The caller's cart, priced at today's prices",
                    description="Lines whose price changed since they were added show `price_changed_from`; a voucher "
@@ -89,7 +93,7 @@ class CartView(APIView):
     def get(self, request: Request) -> Response:
         return _cart_response(cart_composition.cart_priced(**cart_owner(request)))
 
-    @extend_schema(operation_id="cart_clear", tags=["cart"], parameters=[CART_TOKEN_PARAMETER],
+    @extend_schema(operation_id="cart_clear", tags=["cart"],
                    responses={204: OpenApiResponse(description="The cart is empty.")}, summary="Empty the cart")
     def delete(self, request: Request) -> Response:
         carts_service.cart_clear(**cart_owner(request))
@@ -103,7 +107,6 @@ class CartItemsView(APIView):
     @extend_schema(
         operation_id="cart_items_add",
         tags=["cart"],
-        parameters=[CART_TOKEN_PARAMETER],
         request=CartItemAddInputSerializer,
         responses={201: CartOutputSerializer},
         summary="Add a product to the cart",
@@ -123,7 +126,6 @@ class CartItemView(APIView):
     @extend_schema(
         operation_id="cart_items_set_quantity",
         tags=["cart"],
-        parameters=[CART_TOKEN_PARAMETER],
         request=CartItemQuantityInputSerializer,
         responses={200: CartOutputSerializer},
         summary="Change a line's quantity (0 removes it)",
@@ -136,7 +138,7 @@ class CartItemView(APIView):
                                                        quantity=quantity)
         return _cart_response(cart)
 
-    @extend_schema(operation_id="cart_items_remove", tags=["cart"], parameters=[CART_TOKEN_PARAMETER],
+    @extend_schema(operation_id="cart_items_remove", tags=["cart"],
                    responses={200: CartOutputSerializer},
                    summary="Remove a line from the cart", description="Product not in the cart: 404 `not_found`.")
     def delete(self, request: Request, product_id: int) -> Response:
@@ -148,7 +150,7 @@ class CartVoucherView(APIView):
     problem_statuses = {"POST": [404], "DELETE": [404]}
 
     @extend_schema(
-        operation_id="cart_voucher_apply", tags=["cart"], parameters=[CART_TOKEN_PARAMETER],
+        operation_id="cart_voucher_apply", tags=["cart"],
         request=VoucherApplyInputSerializer, responses={200: CartOutputSerializer},
         summary="Apply a voucher to the cart",
         description="Replaces any voucher the cart had. A code that is unknown, not valid yet, expired, below its "
@@ -160,7 +162,7 @@ class CartVoucherView(APIView):
         code = validated(VoucherApplyInputSerializer, request.data)["code"]
         return _cart_response(cart_composition.cart_voucher_apply(**cart_owner(request), code=code))
 
-    @extend_schema(operation_id="cart_voucher_remove", tags=["cart"], parameters=[CART_TOKEN_PARAMETER],
+    @extend_schema(operation_id="cart_voucher_remove", tags=["cart"],
                    request=None, responses={200: CartOutputSerializer}, summary="Remove the cart's voucher",
                    description="Removing when there is none is not an error.")
     def delete(self, request: Request) -> Response:
