@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from rest_framework import serializers
 
 from apps.gateway.api.accounts_serializers import PostalAddressInputSerializer
@@ -16,6 +17,8 @@ from ecommerce.money import MONEY_FIELD
 MONEY = {**MONEY_FIELD, "coerce_to_string": True}
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
 STATUS_CHOICES = [status.value for status in OrderStatus]
+# A checkout names its address one way or the other, never both (the serializer's rule and the document's oneOf).
+CHECKOUT_ADDRESS_FIELDS = ("address_id", "shipping_address")
 
 
 class InlineShippingAddressInputSerializer(PostalAddressInputSerializer):
@@ -36,9 +39,19 @@ class CheckoutInputSerializer(StrictInputSerializer):
         "nothing is reserved. Left out, checkout charges today's prices, as before.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("address_id" in attrs) == ("shipping_address" in attrs):
+        if sum(name in attrs for name in CHECKOUT_ADDRESS_FIELDS) != 1:
             raise serializers.ValidationError({"address_id": ["Give either address_id or shipping_address."]})
         return attrs
+
+
+class CheckoutInputSchema(OpenApiSerializerExtension):
+    """The document states ``validate``'s rule as a ``oneOf``: a body names exactly one of the two addresses."""
+
+    target_class = CheckoutInputSerializer
+
+    def map_serializer(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {**schema, "oneOf": [{"required": [name]} for name in CHECKOUT_ADDRESS_FIELDS]}
 
 
 class IdempotencyKeyHeaderSerializer(serializers.Serializer):
