@@ -96,10 +96,11 @@ def payment_id_from(metadata: Mapping[str, object] | None) -> uuid.UUID | None:
 
 def readable(parse: Callable[[T], VerifiedEvent], signed_body: T) -> VerifiedEvent:
     """A signed body comes from the provider, yet a shape this shop does not read (an API version it was not written
-    for, an id or amount beyond what it records) is a 400 like any unreadable request, never a crash."""
+    for, an id or amount beyond what it records, JSON nested deeper than the parser goes) is a 400 like any
+    unreadable request, never a crash."""
     try:
         event = parse(signed_body)
-    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError) as error:
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError, ArithmeticError, RecursionError) as error:
         raise _unreadable(type(error).__name__) from error
     if not (isinstance(event.event_id, str) and 0 < len(event.event_id) <= 255
             and isinstance(event.type, str) and len(event.type) <= 100):

@@ -99,7 +99,8 @@ class StripeProvider(PaymentProvider):
                 event = stripe.Webhook.construct_event(payload, header, secret)
             except stripe.SignatureVerificationError:
                 continue
-            except ValueError as error:  # signed, yet not an event this API version understands
+            # Signed, yet not an event this API version understands (or JSON nested deeper than the parser goes).
+            except (ValueError, RecursionError) as error:
                 raise WebhookSignatureInvalid("The signed body is not a Stripe event.") from error
             return readable(_parsed, event.to_dict())
         reason = "no Stripe webhook secret is configured" if not secrets else "no accepted secret signed it"

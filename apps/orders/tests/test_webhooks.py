@@ -201,7 +201,9 @@ def test_only_the_provider_in_use_receives_webhooks(place_order):
     b'"amount": 100, "currency": "dollars", "metadata": {}}}}',
     b'{"id": "evt_sbx_amt", "type": "payment_intent.succeeded", "data": {"object": {"id": "pi_sbx_x", '
     b'"amount": "lots", "currency": "usd", "metadata": {}}}}',
-], ids=["not json", "numeric id", "no data", "amount too large", "bad currency", "amount not a number"])
+    b"[" * 100_000,
+], ids=["not json", "numeric id", "no data", "amount too large", "bad currency", "amount not a number",
+        "nested too deep"])
 def test_a_signed_event_the_shop_cannot_read_is_a_validation_error_and_changes_nothing(place_order, body):
     payment = payment_for(place_order())
     before = snapshot(payment)
