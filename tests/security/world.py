@@ -24,6 +24,7 @@ ANONYMOUS = "anonymous"
 class World:
     alice: UserDTO
     bob: UserDTO
+    staff: dict[Role, UserDTO]
     alice_refresh: str
     clients: dict[str, APIClient]  # by role (Role.CUSTOMER is Bob), "alice" and ANONYMOUS
     category_id: int
@@ -37,6 +38,13 @@ class World:
 
     def client(self, who: str) -> APIClient:
         return self.clients[who]
+
+    def users(self) -> list[UserDTO]:
+        """Every account of the world: Alice, Bob, then one per staff role."""
+        return [self.alice, self.bob, *self.staff.values()]
+
+    def client_of(self, user: UserDTO) -> APIClient:
+        return self.client("alice" if user == self.alice else user.role)
 
 
 def _signed_in(user: UserDTO) -> tuple[APIClient, str]:
@@ -65,8 +73,9 @@ def build_world(make_user: Any) -> World:
     alice_client, alice_refresh = _signed_in(alice)
     clients["alice"] = alice_client
     clients[Role.CUSTOMER] = _signed_in(bob)[0]
-    for role in (Role.CATALOG_STAFF, Role.ORDER_STAFF, Role.ADMIN):
-        clients[role] = _signed_in(make_user(role))[0]
+    staff = {role: make_user(role) for role in (Role.CATALOG_STAFF, Role.ORDER_STAFF, Role.ADMIN)}
+    for role, user in staff.items():
+        clients[role] = _signed_in(user)[0]
 
     category = products_service.category_create(category=CategoryInput(name=f"Secure {uuid.uuid4().hex[:6]}"))
     product = products_service.product_create(product=ProductInput(
@@ -85,8 +94,8 @@ def build_world(make_user: Any) -> World:
     voucher, _ = (orders_service.voucher_create(voucher=VoucherInput(
         code=f"SEC{uuid.uuid4().hex[:8].upper()}", kind=VoucherKind.PERCENT, value=Decimal("10.00")))
         for _ in range(2))
-    return World(voucher_id=voucher.id, voucher_code=voucher.code,
-                 alice=alice, bob=bob, alice_refresh=alice_refresh, clients=clients, category_id=category.id,
+    return World(voucher_id=voucher.id, voucher_code=voucher.code, alice=alice, bob=bob, staff=staff,
+                 alice_refresh=alice_refresh, clients=clients, category_id=category.id,
                  product_id=product.id, address_id=_address(alice.id), order_id=order.json()["id"],
                  payment_id=payment.json()["id"], alice_cart_product_id=product.id)
 
