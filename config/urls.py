@@ -8,6 +8,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from ecommerce import health
+from ecommerce.admin_titles import title_admin_site
+
+title_admin_site(admin.site)
 
 # The public API first: URLs are matched in order, and it takes nearly all of the traffic.
 urlpatterns = [

@@ -11,15 +11,14 @@ from django.urls import include, path
 
 from config.roles import OWNED_APP_LABELS
 from ecommerce import deployment, health
+from ecommerce.admin_titles import title_admin_site
 
 
 def role_admin_site() -> admin.AdminSite:
     """Copies the registrations of the role's own apps from the default site (filled by autodiscovery)."""
     role = deployment.process_role()
     owned = OWNED_APP_LABELS[role]
-    site = admin.AdminSite(name="admin")
-    site.site_header = f"Shop admin: {role}"
-    site.site_title = f"Shop admin ({role})"
+    site = title_admin_site(admin.AdminSite(name="admin"), role)
     for model, model_admin in admin.site._registry.items():
         if model._meta.app_label in owned:
             site.register(model, type(model_admin))

@@ -9,11 +9,14 @@ from django.apps import apps as django_apps
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 
+from ecommerce.admin_titles import admin_titles
+
 ADMIN_PATH_PREFIX = "/admin/"
 _PAGES = {
     400: ("Bad request", "The request could not be understood."),
     403: ("Permission denied", "You may not do this. Ask an administrator if your work needs it."),
     404: ("Page not found", "We're sorry, but the requested page could not be found."),
+    413: ("Request too large", "What was sent is larger than the admin accepts; please send less at once."),
     500: ("Server error", "Something went wrong on our side. It has been logged; please try again later."),
 }
 
@@ -26,6 +29,7 @@ def is_admin_request(request: HttpRequest) -> bool:
 def admin_error_page(request: HttpRequest, status: int) -> HttpResponse:
     """Renders without the database or the admin site's context, so it works even when those are what failed."""
     title, detail = _PAGES[status]
+    titles = admin_titles()
     body = render_to_string("admin/error_page.html", {"status": status, "title": title, "detail": detail,
-                                                      "site_header": "Shop admin", "site_title": "Shop admin"})
+                                                      "site_header": titles.header, "site_title": titles.title})
     return HttpResponse(body, status=status, content_type="text/html; charset=utf-8")

@@ -102,3 +102,24 @@ def test_where_no_admin_is_served_admin_addresses_are_plain_api_misses(rf, monke
         answer = view(rf.get("/admin/"))
         assert answer.status_code == status
         assert answer["Content-Type"].startswith("application/problem+json")
+
+
+def test_every_admin_page_carries_the_shops_title_not_djangos(make_user):
+    staff = signed_in_as(make_user, Role.ADMIN)
+
+    for page in (staff.get("/admin/"), staff.get("/admin/no-such-page/"), Client().get("/admin/login/")):
+        html = page.content.decode()
+        assert "Shop admin" in html
+        assert "Django administration" not in html
+        assert "Django site admin" not in html
+
+
+def test_a_split_roles_admin_names_its_role_from_the_same_place():
+    from django.contrib.admin import AdminSite
+
+    from ecommerce.admin_titles import title_admin_site
+
+    site = title_admin_site(AdminSite(name="orders-admin"), "orders")
+
+    assert (site.site_header, site.site_title, site.index_title) == (
+        "Shop admin: orders", "Shop admin (orders)", "Orders administration")
