@@ -75,11 +75,27 @@ def test_just_past_the_depth_limit_is_400_and_at_it_the_body_is_read(api_client,
     assert_problem(api_client.post("/api/v1/auth/login", past_limit, format="json"), 400, "parse_error")
 
 
-def test_a_body_over_the_limit_outside_the_api_is_413_too(settings) -> None:
+def test_a_body_over_the_limit_inside_the_admin_is_413_as_the_admins_html_page(settings) -> None:
     response = Client().post("/admin/login/", data=b"username=" + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1),
                              content_type="application/x-www-form-urlencoded")
 
-    assert_problem(response, 413, "payload_too_large")
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "Request too large" in page
+    assert "Shop admin" in page
+
+
+def test_a_body_over_the_limit_outside_the_api_and_the_admin_is_413_problem_details(rf) -> None:
+    from django.core.exceptions import RequestDataTooBig
+
+    from ecommerce.api.problems import bad_request_view
+
+    answer = bad_request_view(rf.post("/healthz"), RequestDataTooBig("too big"))
+
+    assert answer.status_code == 413
+    assert answer["Content-Type"].startswith("application/problem+json")
+    assert json.loads(answer.content)["code"] == "payload_too_large"
 
 
 def test_nesting_depth_counts_objects_and_arrays_without_recursion() -> None:

@@ -176,23 +176,26 @@ def generic_problem_response(status: int) -> JsonResponse:
     return problem_response(status, body["code"], body["title"], body["detail"])
 
 
+def error_answer(request: HttpRequest, status: int) -> HttpResponse:
+    """The one decision for an error no view described: an HTML page inside the admin, problem details elsewhere."""
+    return admin_error_page(request, status) if is_admin_request(request) else generic_problem_response(status)
+
+
 def not_found_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return admin_error_page(request, 404) if is_admin_request(request) else generic_problem_response(404)
+    return error_answer(request, 404)
 
 
 def server_error_view(request: HttpRequest) -> HttpResponse:
-    return admin_error_page(request, 500) if is_admin_request(request) else generic_problem_response(500)
+    return error_answer(request, 500)
 
 
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """Django answers its own ``SuspiciousOperation``s (outside DRF: the admin, a bad Host) through this view."""
-    if isinstance(exception, RequestDataTooBig):
-        return generic_problem_response(413)
-    return admin_error_page(request, 400) if is_admin_request(request) else generic_problem_response(400)
+    return error_answer(request, 413 if isinstance(exception, RequestDataTooBig) else 400)
 
 
 def permission_denied_view(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return admin_error_page(request, 403) if is_admin_request(request) else generic_problem_response(403)
+    return error_answer(request, 403)
 
 
 class ProblemDetailsMiddleware:
