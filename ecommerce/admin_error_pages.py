@@ -17,6 +17,7 @@ _PAGES = {
     403: ("Permission denied", "You may not do this. Ask an administrator if your work needs it."),
     404: ("Page not found", "We're sorry, but the requested page could not be found."),
     413: ("Request too large", "What was sent is larger than the admin accepts; please send less at once."),
+    429: ("Sign-in locked", "Too many failed sign-ins. Please wait before trying again."),
     500: ("Server error", "Something went wrong on our side. It has been logged; please try again later."),
 }
 
@@ -26,9 +27,11 @@ def is_admin_request(request: HttpRequest) -> bool:
     return request.path.startswith(ADMIN_PATH_PREFIX) and django_apps.is_installed("django.contrib.admin")
 
 
-def admin_error_page(request: HttpRequest, status: int) -> HttpResponse:
-    """Renders without the database or the admin site's context, so it works even when those are what failed."""
-    title, detail = _PAGES[status]
+def admin_error_page(request: HttpRequest, status: int, detail: str | None = None) -> HttpResponse:
+    """Renders without the database or the admin site's context, so it works even when those are what failed.
+    ``detail`` replaces the status's general sentence when the caller knows more."""
+    title, general_detail = _PAGES[status]
+    detail = detail or general_detail
     titles = admin_titles()
     body = render_to_string("admin/error_page.html", {"status": status, "title": title, "detail": detail,
                                                       "site_header": titles.header, "site_title": titles.title})

@@ -22,11 +22,19 @@ from axes.handlers.base import AbstractAxesHandler, AxesBaseHandler
 from axes.helpers import get_client_username
 from django.http import HttpRequest, HttpResponse
 
+from ecommerce.admin_error_pages import admin_error_page
 from ecommerce.auth_limits import LoginAttempt
 from ecommerce.throttling import client_ip
 
 _ATTEMPT = "shop_login_attempt"
 _RETRY_AFTER = "shop_login_retry_after"
+_LOCKED_SCOPE = "shop_login_locked_scope"
+# What is locked, in the words of the person refused (``Limit.scope`` of the limit that refused the attempt).
+_LOCKED = {
+    "account_client": "this account is locked for sign-ins from your network",
+    "client": "sign-ins from your network are locked",
+    "account": "this account is locked for sign-ins from everywhere",
+}
 
 
 class AdminSignInLimitBackend(AxesStandaloneBackend):
@@ -43,6 +51,7 @@ class SharedLoginLimitsHandler(AbstractAxesHandler, AxesBaseHandler):
         wait = attempt.begin()
         if wait is not None:
             setattr(request, _RETRY_AFTER, wait)
+            setattr(request, _LOCKED_SCOPE, attempt.refused_by.scope if attempt.refused_by else "")
             return False
         setattr(request, _ATTEMPT, attempt)
         return True
@@ -64,10 +73,20 @@ class SharedLoginLimitsHandler(AbstractAxesHandler, AxesBaseHandler):
         return 0
 
 
+def roughly(seconds: int) -> str:
+    """A wait as a person says it: the page is read, not parsed (``Retry-After`` has the exact seconds)."""
+    if seconds < 60:
+        return "less than a minute"
+    minutes = round(seconds / 60)
+    return "about a minute" if minutes == 1 else f"about {minutes} minutes"
+
+
 def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
                      credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """The admin's own page (429) saying what is locked and for about how long."""
     wait = getattr(request, _RETRY_AFTER, 60)
-    response = HttpResponse(f"Too many failed sign-ins. Try again in {wait} seconds, or reset your password.",
-                            status=429, content_type="text/plain; charset=utf-8")
+    locked = _LOCKED.get(getattr(request, _LOCKED_SCOPE, ""), "sign-ins are locked")
+    response = admin_error_page(request, 429, f"Too many failed sign-ins: {locked}. Try again in {roughly(wait)}, "
+                                              "or reset your password.")
     response["Retry-After"] = str(wait)
     return response

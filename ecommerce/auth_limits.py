@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -45,6 +46,13 @@ logger = logging.getLogger(__name__)
 class Limit:
     key: str
     rate: str  # e.g. "10/15min"
+    scope: str = ""  # what it locks, for the person refused: "account", "client" or "account_client"
+
+
+class Slots(NamedTuple):
+    taken: list[str]  # the counters this attempt holds
+    wait: int | None  # None when allowed, else the seconds until the full limit's window ends
+    refused_by: Limit | None = None  # the full limit that refused it
 
 
 def _digest(text: str) -> str:
@@ -69,26 +77,26 @@ def _give_back(keys: list[str]) -> None:
             cache.decr(key)
 
 
-def take_slots(limits: list[Limit]) -> tuple[list[str], int | None]:
-    """Count one attempt against each limit, in order. Returns the counters taken and None, or, at the first full
-    limit, gives back what it took and returns ``([], seconds until that window ends)``."""
+def take_slots(limits: list[Limit]) -> Slots:
+    """Count one attempt against each limit, in order. Returns the counters taken, or, at the first full limit, gives
+    back what it took and names that limit and the seconds until its window ends."""
     windows = []
     now = int(time.time())
     for limit in limits:
         count, period = parse_rate(limit.rate)
         start = now // period * period
-        windows.append((f"{limit.key}:{start}", count, start + period - now))
+        windows.append((limit, f"{limit.key}:{start}", count, start + period - now))
     taken: list[str] = []
     try:
-        for key, count, remaining in windows:
+        for limit, key, count, remaining in windows:
             taken.append(key)
             if _increment(key, remaining + 1) > count:
                 _give_back(taken)
-                return [], max(1, remaining)
+                return Slots([], max(1, remaining), limit)
     except Exception as error:  # any cache failure: refuse to decide without the counters
         logger.warning("the shared cache did not answer a limit check: %s", type(error).__name__)
         raise ServiceUnavailable("Request limits cannot be checked right now; try again shortly.") from error
-    return taken, None
+    return Slots(taken, None)
 
 
 # --- sign-in ------------------------------------------------------------------------------------------------------
@@ -109,14 +117,15 @@ class LoginAttempt:
         self.account = _digest(email)
         self.client = _digest(client)
         self._taken: list[str] = []
+        self.refused_by: Limit | None = None  # after a refused ``begin()``: the limit that refused it
 
     def limits(self) -> list[Limit]:
         generation = cache.get(_generation_key(self.account)) or "0"
         pair_rate, client_rate, account_rate = _login_rates()
         return [
-            Limit(f"login:pair:{self.account}:{generation}:{self.client}", pair_rate),
-            Limit(f"login:client:{self.client}", client_rate),
-            Limit(f"login:account:{self.account}:{generation}", account_rate),
+            Limit(f"login:pair:{self.account}:{generation}:{self.client}", pair_rate, "account_client"),
+            Limit(f"login:client:{self.client}", client_rate, "client"),
+            Limit(f"login:account:{self.account}:{generation}", account_rate, "account"),
         ]
 
     def begin(self) -> int | None:
@@ -125,7 +134,7 @@ class LoginAttempt:
             limits = self.limits()
         except Exception as error:  # the generation read failed: same answer as a failed count
             raise ServiceUnavailable("Request limits cannot be checked right now; try again shortly.") from error
-        self._taken, wait = take_slots(limits)
+        self._taken, wait, self.refused_by = take_slots(limits)
         return wait
 
     def succeeded(self) -> None:
@@ -163,25 +172,25 @@ def login_failures_forget(*, email: str) -> None:
 # --- password reset e-mails ---------------------------------------------------------------------------------------
 def password_reset_mail_allowed(*, email: str, client: str) -> bool:
     """Counts a reset request per client, then per account; False once either is over its limit."""
-    _, wait = take_slots([
+    wait = take_slots([
         Limit(f"reset:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_PASSWORD_RESET_IP),
         Limit(f"reset:account:{_digest(email)}", settings.ECOMMERCE_THROTTLE_PASSWORD_RESET_ACCOUNT),
-    ])
+    ]).wait
     return wait is None
 
 
 # --- registrations and verification e-mails -----------------------------------------------------------------------
 def registration_wait(*, client: str) -> int | None:
     """Counts a registration attempt from this client: None when it may go ahead, else the seconds to wait."""
-    _, wait = take_slots([Limit(f"register:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_REGISTER_IP)])
+    wait = take_slots([Limit(f"register:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_REGISTER_IP)]).wait
     return wait
 
 
 def verification_mail_wait(*, user_id: int, client: str) -> int | None:
     """Counts a request for another verification e-mail, per client then per account: None when one may be sent,
     else the seconds to wait."""
-    _, wait = take_slots([
+    wait = take_slots([
         Limit(f"verify-mail:client:{_digest(client)}", settings.ECOMMERCE_THROTTLE_VERIFY_EMAIL_IP),
         Limit(f"verify-mail:account:{int(user_id)}", settings.ECOMMERCE_THROTTLE_VERIFY_EMAIL_ACCOUNT),
-    ])
+    ]).wait
     return wait

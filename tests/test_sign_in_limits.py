@@ -44,6 +44,17 @@ def signed_in(client: Client) -> bool:
     return client.get("/admin/").status_code == 200
 
 
+def assert_locked_page(answer, locked: str) -> None:
+    """The admin's own HTML page, saying what is locked and for about how long."""
+    assert answer.status_code == 429
+    assert answer["Content-Type"].startswith("text/html")
+    page = answer.content.decode()
+    assert "Shop admin" in page
+    assert "Sign-in locked" in page
+    assert f"Too many failed sign-ins: {locked}." in page
+    assert re.search(r"Try again in (less than a minute|about a minute|about \d+ minutes)", page)
+
+
 # --- per account and client, per client, and the ceiling ---------------------------------------------------------
 @pytest.mark.django_db
 def test_guesses_from_many_clients_reach_the_per_account_ceiling(make_user, settings) -> None:
@@ -118,6 +129,7 @@ def test_fifteen_wrong_admin_passwords_then_the_right_one_stay_locked_out(make_u
     assert [answer.status_code for answer in wrong] == [200] * limit + [429] * (15 - limit)
     assert right.status_code == 429
     assert int(right["Retry-After"]) > 0
+    assert_locked_page(right, "this account is locked for sign-ins from your network")
     assert not signed_in(client)
     elsewhere = Client(REMOTE_ADDR="198.51.100.1")
     assert admin_sign_in(elsewhere, staff.email, DEFAULT_PASSWORD).status_code == 302  # the owner, elsewhere
@@ -167,6 +179,31 @@ def test_a_successful_admin_sign_in_is_not_counted(make_user, settings) -> None:
         assert admin_sign_in(client, staff.email, DEFAULT_PASSWORD).status_code == 302
         assert signed_in(client)
     assert admin_sign_in(Client(), staff.email, "wrong").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_admins_locked_page_says_whether_the_client_or_the_account_is_locked(make_user, settings) -> None:
+    settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_IP = "3/15min"
+    settings.ECOMMERCE_THROTTLE_LOGIN_FAILURES_ACCOUNT = "4/15min"
+    staff = make_user(Role.ADMIN, email="root@example.com")
+    guesser = Client(REMOTE_ADDR="203.0.113.9")
+    for index in range(3):
+        admin_sign_in(guesser, f"someone{index}@example.com", "wrong")
+    for index in range(4):
+        admin_sign_in(Client(REMOTE_ADDR=f"10.0.0.{index}"), staff.email, "wrong")
+
+    assert_locked_page(admin_sign_in(guesser, staff.email, DEFAULT_PASSWORD), "sign-ins from your network are locked")
+    assert_locked_page(admin_sign_in(Client(REMOTE_ADDR="198.51.100.1"), staff.email, DEFAULT_PASSWORD),
+                       "this account is locked for sign-ins from everywhere")
+
+
+@pytest.mark.parametrize(("seconds", "said"), [(1, "less than a minute"), (59, "less than a minute"),
+                                               (60, "about a minute"), (89, "about a minute"),
+                                               (600, "about 10 minutes"), (899, "about 15 minutes")])
+def test_the_wait_is_said_roughly(seconds, said) -> None:
+    from ecommerce.admin_sign_in import roughly
+
+    assert roughly(seconds) == said
 
 
 # --- the count is taken before the check, atomically --------------------------------------------------------------

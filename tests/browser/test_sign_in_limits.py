@@ -4,6 +4,7 @@ role's admin, which shares the counters with the gateway through Redis)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.browser.conftest import StaffMember, sign_in
@@ -22,6 +23,11 @@ def test_a_lock_from_wrong_api_passwords_also_closes_the_admin(shop: Shop, page:
     refused = sign_in(page, shop.admin_url("orders"), order_staff_member.email, order_staff_member.password)
 
     assert refused.status == 429
-    assert "Too many failed sign-ins" in page.content()
+    assert refused.headers["content-type"].startswith("text/html")
+    assert page.locator("#site-name").inner_text().startswith("Shop admin")
+    assert page.locator("h2").inner_text() == "Sign-in locked (429)"
+    message = page.locator("#content p").first.inner_text()
+    assert message.startswith("Too many failed sign-ins: this account is locked for sign-ins from your network.")
+    assert re.search(r"Try again in (less than a minute|about a minute|about \d+ minutes)", message)
     screenshot(page, "admin-sign-in-locked")
     assert page.goto(f"{shop.admin_url('orders')}/").url.split("?")[0].endswith("/admin/login/")
