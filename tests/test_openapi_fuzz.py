@@ -61,6 +61,8 @@ SEMANTIC_REJECTIONS: dict[str, list[Rejection]] = {
     "POST /api/v1/payments/webhooks/{provider}": [(400, {"invalid_signature"}, set())],
     "POST /api/v1/orders": [IDEMPOTENCY_CONFLICT, (400, {"validation_error"}, {"cart"})],  # the cart is empty
     "POST /api/v1/orders/{order_id}/payments": [IDEMPOTENCY_CONFLICT],
+    # carrier and tracking_number go together, and with "shipped" only (not stated as a dependency yet).
+    "POST /api/v1/orders/{order_id}/status": [(400, {"validation_error"}, {"carrier", "tracking_number"})],
 }
 # A staff role is fuzzed on the operations of its trade; elsewhere it is treated as a customer, who is fuzzed on every
 # operation (as is an admin), so the run stays bounded.

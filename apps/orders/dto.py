@@ -43,6 +43,8 @@ def order_to_dto(order: Order, lines: Iterable[OrderLine] | None = None) -> Orde
         payment_status=order.payment_status,
         created_at=order.created_at,
         updated_at=order.updated_at,
+        carrier=order.shipping_carrier or None,
+        tracking_number=order.tracking_number or None,
     )
 
 

@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from ecommerce.contracts.orders import OrderStatus, WebhookOutcome
+from ecommerce.contracts.orders import CARRIER_MAX_LENGTH, TRACKING_NUMBER_MAX_LENGTH, OrderStatus, WebhookOutcome
 from ecommerce.contracts.orders import PaymentStatus as PaymentStatusValues
 from ecommerce.money import MONEY_FIELD
 
@@ -53,8 +53,8 @@ class Order(models.Model):
     shipping_country = models.CharField(max_length=2)
     shipping_phone = models.CharField(max_length=32, blank=True)
     # Set when the order is shipped: who carries the parcel and the number to follow it by.
-    shipping_carrier = models.CharField(max_length=64, blank=True)
-    tracking_number = models.CharField(max_length=100, blank=True)
+    shipping_carrier = models.CharField(max_length=CARRIER_MAX_LENGTH, blank=True)
+    tracking_number = models.CharField(max_length=TRACKING_NUMBER_MAX_LENGTH, blank=True)
 
     # None until a payment exists: the API shows null, which an empty string would not say.
     payment_status = models.CharField(  # noqa: DJ001

@@ -26,7 +26,7 @@ from ecommerce.contracts.orders import (
     VoucherQuote,
     WebhookReceipt,
 )
-from ecommerce.errors import WebhookSignatureInvalid
+from ecommerce.errors import ValidationFailed, WebhookSignatureInvalid
 
 
 class LocalOrdersService(OrdersService):
@@ -48,7 +48,16 @@ class LocalOrdersService(OrdersService):
     def order_cancel(self, *, order_id: UUID, user_id: int | None, actor_id: int) -> OrderDTO:
         return order_to_dto(services.order_cancel(order_id=order_id, user_id=user_id, actor_id=actor_id))
 
-    def order_transition(self, *, order_id: UUID, status: OrderStatus, actor_id: int) -> OrderDTO:
+    def order_transition(self, *, order_id: UUID, status: OrderStatus, actor_id: int, carrier: str | None = None,
+                         tracking_number: str | None = None) -> OrderDTO:
+        if carrier is not None or tracking_number is not None:
+            if status != OrderStatus.SHIPPED:
+                raise ValidationFailed("Only a shipment names a carrier and a tracking number.", errors={
+                    name: ["Only when the status is shipped."]
+                    for name, value in (("carrier", carrier), ("tracking_number", tracking_number))
+                    if value is not None})
+            return order_to_dto(services.order_ship(order_id=order_id, actor_id=actor_id, carrier=carrier or "",
+                                                    tracking_number=tracking_number or ""))
         if status == OrderStatus.CANCELED:
             return order_to_dto(services.order_cancel(order_id=order_id, user_id=None, actor_id=actor_id))
         return order_to_dto(services.order_transition(order_id=order_id, status=status, actor_id=actor_id,

@@ -59,6 +59,11 @@ class ShippingAddressDTO(DTO):
     phone: str
 
 
+# The longest carrier name and tracking number an order keeps (its columns, the API and the admin all say so).
+CARRIER_MAX_LENGTH = 64
+TRACKING_NUMBER_MAX_LENGTH = 100
+
+
 class OrderDTO(DTO):
     id: UUID
     number: str
@@ -74,6 +79,9 @@ class OrderDTO(DTO):
     payment_status: str | None
     created_at: datetime
     updated_at: datetime
+    # Named by staff when they ship the order; None until then (and for orders shipped without them).
+    carrier: str | None = None
+    tracking_number: str | None = None
 
 
 class VoucherKind(StrEnum):
@@ -203,8 +211,10 @@ class OrdersService(Service):
 
     @rpc_method(idempotent=False)
     @abstractmethod
-    def order_transition(self, *, order_id: UUID, status: OrderStatus, actor_id: int) -> OrderDTO:
-        """Staff moves an order along a legal transition, else InvalidTransition."""
+    def order_transition(self, *, order_id: UUID, status: OrderStatus, actor_id: int, carrier: str | None = None,
+                         tracking_number: str | None = None) -> OrderDTO:
+        """Staff moves an order along a legal transition, else InvalidTransition. Shipping may name the carrier and
+        tracking number, both or neither (one alone, or either for another status, is ValidationFailed)."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

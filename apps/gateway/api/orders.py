@@ -188,11 +188,14 @@ class OrderStatusView(APIView):
         request=OrderStatusInputSerializer, responses={200: OrderOutputSerializer},
         summary="Move an order along its status machine (order_staff)",
         description="pending → paid (a manual, offline payment) → shipped → delivered; pending or paid → "
-        "canceled (stock released; a paid order is refunded). Anything else: 409 `invalid_transition`.",
+        "canceled (stock released; a paid order is refunded). Anything else: 409 `invalid_transition`. Shipping "
+        "may name `carrier` and `tracking_number` (both or neither), which the order then shows.",
     )
     def post(self, request: Request, order_id: UUID) -> Response:
-        to_status = OrderStatus(validated(OrderStatusInputSerializer, request.data)["status"])
-        order = orders_service.order_transition(order_id=order_id, status=to_status, actor_id=request.user.id)
+        data = validated(OrderStatusInputSerializer, request.data)
+        order = orders_service.order_transition(order_id=order_id, status=OrderStatus(data["status"]),
+                                                actor_id=request.user.id, carrier=data.get("carrier"),
+                                                tracking_number=data.get("tracking_number"))
         return _order_response(order)
 
 

@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from apps.gateway.api.accounts_serializers import PostalAddressInputSerializer
 from apps.gateway.api.validation import MoneyInputField, StrictInputSerializer
-from ecommerce.contracts.orders import OrderStatus
+from ecommerce.contracts.orders import CARRIER_MAX_LENGTH, TRACKING_NUMBER_MAX_LENGTH, OrderStatus
 from ecommerce.money import MONEY_FIELD
 
 MONEY = {**MONEY_FIELD, "coerce_to_string": True}
@@ -68,7 +68,23 @@ class OrderListQuerySerializer(serializers.Serializer):
 
 
 class OrderStatusInputSerializer(StrictInputSerializer):
+    """Shipping may name the parcel's carrier and tracking number (both, or neither as before); no other status
+    takes them."""
+
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
+    carrier = serializers.CharField(max_length=CARRIER_MAX_LENGTH, required=False,
+                                    help_text="Only with `shipped`, together with `tracking_number`: e.g. UPS.")
+    tracking_number = serializers.CharField(max_length=TRACKING_NUMBER_MAX_LENGTH, required=False,
+                                            help_text="Only with `shipped`, together with `carrier`.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        shipment = [name for name in ("carrier", "tracking_number") if name in attrs]
+        if shipment and attrs["status"] != OrderStatus.SHIPPED:
+            raise serializers.ValidationError({name: ["Only when the status is shipped."] for name in shipment})
+        if len(shipment) == 1:
+            missing = "tracking_number" if shipment == ["carrier"] else "carrier"
+            raise serializers.ValidationError({missing: ["Required together with " + shipment[0] + "."]})
+        return attrs
 
 
 class OrderLineOutputSerializer(serializers.Serializer):
@@ -104,3 +120,5 @@ class OrderOutputSerializer(serializers.Serializer):
     payment_status = serializers.CharField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    carrier = serializers.CharField(allow_null=True, help_text="Who took the parcel; null until shipped with one.")
+    tracking_number = serializers.CharField(allow_null=True, help_text="The carrier's; null until shipped with one.")

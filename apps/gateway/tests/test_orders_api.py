@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 ORDERS = "/api/v1/orders"
 ORDER_FIELDS = {"id", "number", "status", "items", "subtotal", "shipping_cost", "discount", "total", "currency",
-                "shipping_address", "payment_status", "created_at", "updated_at"}
+                "shipping_address", "payment_status", "created_at", "updated_at", "carrier", "tracking_number"}
 _numbers = count(1)
 UNKNOWN_ORDER_ID = uuid.UUID("00000000-0000-4000-8000-000000000000")
 
@@ -488,6 +488,71 @@ def test_a_status_for_an_unknown_order_is_404(order_staff_client):
     assert_problem(response, 404, "not_found")
 
 
+def test_staff_ship_with_a_carrier_and_tracking_number_which_the_order_then_shows(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+    staff.post(order_url(order["id"], "status"), {"status": "paid"}, format="json")
+
+    shipped = staff.post(order_url(order["id"], "status"),
+                         {"status": "shipped", "carrier": " UPS ", "tracking_number": "1Z999AA10123456784"},
+                         format="json")
+
+    assert shipped.status_code == 200, shipped.content
+    assert (shipped.json()["status"], shipped.json()["carrier"], shipped.json()["tracking_number"]) == (
+        "shipped", "UPS", "1Z999AA10123456784")
+    seen_by_owner = owner.get(order_url(order["id"])).json()
+    assert (seen_by_owner["carrier"], seen_by_owner["tracking_number"]) == ("UPS", "1Z999AA10123456784")
+
+
+def test_shipping_without_a_carrier_still_works_and_shows_none(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+    assert order["carrier"] is None
+    assert order["tracking_number"] is None
+    staff.post(order_url(order["id"], "status"), {"status": "paid"}, format="json")
+
+    shipped = staff.post(order_url(order["id"], "status"), {"status": "shipped"}, format="json")
+
+    assert shipped.status_code == 200
+    assert (shipped.json()["status"], shipped.json()["carrier"], shipped.json()["tracking_number"]) == (
+        "shipped", None, None)
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    ({"status": "shipped", "carrier": "UPS"}, {"tracking_number"}),
+    ({"status": "shipped", "tracking_number": "1Z"}, {"carrier"}),
+    ({"status": "shipped", "carrier": "   ", "tracking_number": "1Z"}, {"carrier"}),
+    ({"status": "shipped", "carrier": "UPS", "tracking_number": 12345}, {"tracking_number"}),
+    ({"status": "shipped", "carrier": None, "tracking_number": "1Z"}, {"carrier"}),
+    ({"status": "shipped", "carrier": "U" * 65, "tracking_number": "1Z"}, {"carrier"}),
+    ({"status": "shipped", "carrier": "UPS", "tracking_number": "1" * 101}, {"tracking_number"}),
+    ({"status": "delivered", "carrier": "UPS", "tracking_number": "1Z"}, {"carrier", "tracking_number"}),
+    ({"status": "canceled", "carrier": "UPS"}, {"carrier"}),
+])
+def test_a_bad_shipment_is_400_naming_the_fields_and_changes_nothing(client_for, body, fields):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+    staff.post(order_url(order["id"], "status"), {"status": "paid"}, format="json")
+
+    problem = assert_problem(staff.post(order_url(order["id"], "status"), body, format="json"),
+                             400, "validation_error")
+
+    assert set(problem["errors"]) == fields
+    after = owner.get(order_url(order["id"])).json()
+    assert (after["status"], after["carrier"], after["tracking_number"]) == ("paid", None, None)
+
+
+def test_shipping_a_pending_order_with_a_carrier_is_still_409(client_for):
+    owner, staff = client_for(), client_for(Role.ORDER_STAFF)
+    order = order_for(owner)
+
+    response = staff.post(order_url(order["id"], "status"),
+                          {"status": "shipped", "carrier": "UPS", "tracking_number": "1Z"}, format="json")
+
+    assert_problem(response, 409, "invalid_transition")
+    assert owner.get(order_url(order["id"])).json()["carrier"] is None
+
+
 def test_the_canceled_status_from_staff_releases_stock(client_for):
     owner, staff = client_for(), client_for(Role.ORDER_STAFF)
     product = make_product(stock=5)
@@ -504,7 +569,8 @@ def test_the_canceled_status_from_staff_releases_stock(client_for):
 def test_the_schema_documents_the_order_endpoints_and_their_problems():
     generator = SchemaGenerator(patterns=[path("api/v1/", include("apps.gateway.api.orders"))])
 
-    paths = generator.get_schema(request=None, public=True)["paths"]
+    schema = generator.get_schema(request=None, public=True)
+    paths, components = schema["paths"], schema["components"]["schemas"]
 
     checkout = paths[ORDERS]["post"]
     key = next(p for p in checkout["parameters"] if p["name"] == "Idempotency-Key")
@@ -517,6 +583,12 @@ def test_the_schema_documents_the_order_endpoints_and_their_problems():
     assert {"200", "401", "404", "409"} <= set(paths[f"{ORDERS}/{{order_id}}/cancel"]["post"]["responses"])
     assert {"200", "400", "401", "403", "404", "409"} <= set(
         paths[f"{ORDERS}/{{order_id}}/status"]["post"]["responses"])
+    status_body = paths[f"{ORDERS}/{{order_id}}/status"]["post"]["requestBody"]["content"]["application/json"]
+    status_input = components[status_body["schema"]["$ref"].rsplit("/", 1)[-1]]
+    assert status_input["required"] == ["status"]
+    assert (status_input["properties"]["carrier"]["maxLength"],
+            status_input["properties"]["tracking_number"]["maxLength"]) == (64, 100)
+    assert {"carrier", "tracking_number"} <= set(components["OrderOutput"]["properties"])
 
 
 def test_the_schema_says_which_list_parameters_are_invalid_and_what_the_list_answers_then(customer_client):

@@ -21,10 +21,11 @@ from django import forms
 from apps.orders import services
 from apps.orders.models import Order
 from apps.orders.state import can_transition
-from ecommerce.contracts.orders import OrderStatus
+from ecommerce.contracts.orders import CARRIER_MAX_LENGTH, TRACKING_NUMBER_MAX_LENGTH, OrderStatus
 
-CARRIER_FIELD = forms.CharField(max_length=64, label="Carrier", help_text="Who takes the parcel, e.g. UPS.")
-TRACKING_FIELD = forms.CharField(max_length=100, label="Tracking number")
+CARRIER_FIELD = forms.CharField(max_length=CARRIER_MAX_LENGTH, label="Carrier",
+                                help_text="Who takes the parcel, e.g. UPS.")
+TRACKING_FIELD = forms.CharField(max_length=TRACKING_NUMBER_MAX_LENGTH, label="Tracking number")
 
 
 class ConfirmForm(forms.Form):

@@ -194,3 +194,20 @@ def test_a_page_of_orders_costs_a_constant_number_of_queries(place_order, django
 
     assert page.count == 5
     assert all(len(order.items) == 1 for order in page.results)
+
+
+def test_a_shipment_crosses_the_wire_and_one_half_of_it_is_refused(rpc_mode, place_order):
+    order = place_order()
+    orders_service.order_transition(order_id=order.id, status=OrderStatus.PAID, actor_id=5)
+
+    with pytest.raises(ValidationFailed) as refused:
+        orders_service.order_transition(order_id=order.id, status=OrderStatus.SHIPPED, actor_id=5, carrier="UPS")
+    with pytest.raises(ValidationFailed):
+        orders_service.order_transition(order_id=order.id, status=OrderStatus.DELIVERED, actor_id=5, carrier="UPS",
+                                        tracking_number="1Z")
+    shipped = orders_service.order_transition(order_id=order.id, status=OrderStatus.SHIPPED, actor_id=5,
+                                              carrier="DHL", tracking_number="JD0001")
+
+    assert set(refused.value.errors) == {"tracking_number"}
+    assert (shipped.status, shipped.carrier, shipped.tracking_number) == (OrderStatus.SHIPPED, "DHL", "JD0001")
+    assert orders_service.order_get(order_id=order.id, user_id=None).tracking_number == "JD0001"
