@@ -69,6 +69,9 @@ class LocalUsersService(UsersService):
     def user_get(self, *, user_id: int) -> UserDTO:
         return user_dto(selectors.user_get(user_id=user_id))
 
+    def user_emails(self, *, user_ids: list[int]) -> dict[int, str]:
+        return selectors.user_emails(user_ids=user_ids)
+
     def user_list(self, *, search: str = "", page: int = 1, page_size: int = 20) -> Page[UserDTO]:
         count, users = selectors.user_list(search=search, page=page, page_size=page_size)
         return Page[UserDTO](count=count, results=[user_dto(user) for user in users])

@@ -6,7 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.users.models import Address, User
-from ecommerce.errors import NotFound
+from ecommerce.contracts.users import USER_EMAILS_MAX_IDS
+from ecommerce.errors import NotFound, ValidationFailed
 from ecommerce.paging import paginate
 
 
@@ -15,6 +16,13 @@ def user_get(*, user_id: int) -> User:
     if user is None:
         raise NotFound("No such user.", resource="user")
     return user
+
+
+def user_emails(*, user_ids: list[int]) -> dict[int, str]:
+    if len(user_ids) > USER_EMAILS_MAX_IDS:
+        raise ValidationFailed(f"At most {USER_EMAILS_MAX_IDS} users at once.",
+                               errors={"user_ids": [f"At most {USER_EMAILS_MAX_IDS} ids."]})
+    return dict(User.objects.filter(pk__in=user_ids).values_list("pk", "email"))
 
 
 def user_list(*, search: str = "", page: int = 1, page_size: int = 20) -> tuple[int, list[User]]:

@@ -97,6 +97,10 @@ class AddressChanges(DTO):
     is_default: bool | None = None
 
 
+# One look-up of e-mails covers at most this many users: a caller with more asks in batches.
+USER_EMAILS_MAX_IDS = 1000
+
+
 class UsersService(Service):
     service_name = "users"
     local_implementation = "apps.users.rpc.LocalUsersService"
@@ -155,6 +159,12 @@ class UsersService(Service):
     @rpc_method(idempotent=True)
     @abstractmethod
     def user_list(self, *, search: str = "", page: int = 1, page_size: int = 20) -> Page[UserDTO]: ...
+
+    @rpc_method(idempotent=True)
+    @abstractmethod
+    def user_emails(self, *, user_ids: list[int]) -> dict[int, str]:
+        """The e-mail of each of these users (at most ``USER_EMAILS_MAX_IDS`` per call, else ValidationFailed);
+        an id without a user is left out."""
 
     @rpc_method(idempotent=True)
     @abstractmethod

@@ -13,6 +13,7 @@ from apps.users.models import Address, User
 from apps.users.services import sessions, verification
 from ecommerce.contracts.common import Page
 from ecommerce.contracts.users import (
+    USER_EMAILS_MAX_IDS,
     AddressChanges,
     AddressDTO,
     AddressInput,
@@ -173,6 +174,17 @@ def test_user_get(ada):
     assert users_service.user_get(user_id=ada.id) == ada
     with pytest.raises(NotFound):
         users_service.user_get(user_id=ada.id + 1)
+
+
+def test_user_emails_names_the_users_that_exist_in_one_call(ada):
+    bob = users_service.user_register(email="bob@example.com", password=PASSWORD, name="Bob")
+
+    emails = users_service.user_emails(user_ids=[ada.id, bob.id, bob.id + 100])
+
+    assert emails == {ada.id: ada.email, bob.id: "bob@example.com"}
+    assert users_service.user_emails(user_ids=[]) == {}
+    with pytest.raises(ValidationFailed):
+        users_service.user_emails(user_ids=list(range(1, USER_EMAILS_MAX_IDS + 2)))
 
 
 def test_user_list(ada):
