@@ -18,11 +18,12 @@ def test_swagger_ui_authorizes_and_tries_the_product_list(shop: Shop, page: Any,
     screenshot(page, "api-docs")
 
     page.click(".swagger-ui .auth-wrapper .authorize")
-    dialog = page.locator(".swagger-ui .dialog-ux")
-    dialog.locator("input").first.fill(customer.token)
-    dialog.locator("button[type=submit]", has_text="Authorize").click()
-    dialog.locator("button", has_text="Logout").wait_for()  # the token is held
-    dialog.locator("button", has_text="Close").click()
+    # The dialog has a form per security scheme (the bearer token, and the guest cart token of the cart endpoints).
+    bearer = page.locator(".swagger-ui .dialog-ux form", has_text="jwtAuth")
+    bearer.locator("input").fill(customer.token)
+    bearer.locator("button[type=submit]", has_text="Authorize").click()
+    bearer.locator("button", has_text="Logout").wait_for()  # the token is held
+    bearer.locator("button", has_text="Close").click()
 
     operation = page.locator(f".opblock-get:has(.opblock-summary-path[data-path='{PRODUCTS_PATH}'])").first
     operation.locator(".opblock-summary").click()
