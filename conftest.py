@@ -21,6 +21,7 @@ from ecommerce import deployment
 from ecommerce.contracts.users import UserChanges, UserDTO, users_service
 from ecommerce.roles import Role
 from tests.environment import service_missing
+from tests.support.edge_client import EdgeAPIClient
 
 # The live shop's servers are registered here, once, so the end-to-end and browser suites share them.
 pytest_plugins = ("tests.support.fixtures", "tests.support.live_shop")
@@ -75,7 +76,8 @@ def rpc_mode(request: pytest.FixtureRequest, settings: Any) -> str:
 
 @pytest.fixture
 def api_client() -> APIClient:
-    return APIClient()
+    # Through the catalog's WSGI edge first, as a served request goes (tests/support/edge_client.py).
+    return EdgeAPIClient()
 
 
 @pytest.fixture

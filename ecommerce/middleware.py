@@ -30,8 +30,7 @@ class RequestIDMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        request_id = incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        request_id = request_id_for(request.headers.get(REQUEST_ID_HEADER, ""))
         request.request_id = request_id  # type: ignore[attr-defined]
         token = bind_request(request_id)
         tag_request(request_id)
@@ -39,10 +38,10 @@ class RequestIDMiddleware:
         try:
             response = self.get_response(request)
             response[REQUEST_ID_HEADER] = request_id
-            self._log(request, response.status_code, started)
+            log_request(request.method, request.path, response.status_code, started)
             return response
         except Exception:
-            self._log(request, 500, started)
+            log_request(request.method, request.path, 500, started)
             raise
         finally:
             unbind_request(token)
@@ -53,12 +52,19 @@ class RequestIDMiddleware:
         if match is not None:
             bind_route(match.route)
 
-    @staticmethod
-    def _log(request: HttpRequest, status: int, started: float) -> None:
-        level = logging.ERROR if status >= 500 else logging.INFO
-        if request.path in _PROBE_PATHS and status < 500:
-            level = logging.DEBUG
-        duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        request_logger.log(level, "%s %s %s %.1fms", request.method, request.path, status, duration_ms,
-                           extra={"method": request.method, "path": request.path, "status": status,
-                                  "duration_ms": duration_ms})
+
+def request_id_for(incoming: str) -> str:
+    """The caller's request id if it is sane, else a new one."""
+    return incoming if _ACCEPTABLE_REQUEST_ID.match(incoming) else str(uuid.uuid4())
+
+
+def log_request(method: str, path: str, status: int, started: float) -> None:
+    """The one line every request ends with (``started`` is its ``time.perf_counter()``)."""
+    level = logging.ERROR if status >= 500 else logging.INFO
+    if path in _PROBE_PATHS and status < 500:
+        level = logging.DEBUG
+    if not request_logger.isEnabledFor(level):
+        return
+    duration_ms = round((time.perf_counter() - started) * 1000, 2)
+    request_logger.log(level, "%s %s %s %.1fms", method, path, status, duration_ms,
+                       extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms})

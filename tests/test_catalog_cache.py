@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.gateway import edge, served
 from apps.gateway.api import catalog_reads
 from apps.products import selectors
 from apps.products.invalidation import catalog_changed
@@ -305,35 +306,69 @@ def test_reads_and_writes_still_work_when_the_cache_is_down(api_client, catalog_
     # when every catalog cache operation fails (throttles keep their own cache here)
     for module in (catalog_reads, cache_versions, selectors):
         monkeypatch.setattr(module, "cache", CacheDown())
-    monkeypatch.setattr(catalog_reads, "count_anonymous_request", CacheDown().count_anonymous_request)
+    monkeypatch.setattr(edge, "count_anonymous_client", CacheDown().count_anonymous_client)
+    monkeypatch.setattr(served, "redis_connection", CacheDown().redis_connection)
     # then writes and reads still answer, from the database
     assert catalog_client.patch(f"{PRODUCTS}/{product.id}", {"price": "11.00"}, format="json").status_code == 200
     assert [item["price"] for item in read_both(api_client, product.id)] == ["11.00", "11.00"]
     assert api_client.get(PRODUCTS, {"min_price": "1"}).json()["count"] == 1
 
 
-def test_cached_anonymous_answers_are_the_views_answers_and_are_throttled(api_client, settings):
-    # given answers the views rendered (the first reads miss the cache)
+def test_the_edge_answers_what_the_views_answered_and_counts_it_once(api_client, settings):
+    # given answers the views rendered (the first reads miss the edge)
     settings.ECOMMERCE_CATALOG_CACHE_SECONDS = 300
     product = new_product()
     urls = [PRODUCTS, f"{PRODUCTS}?page_size=1&ordering=price", f"{PRODUCTS}/{product.id}"]
     first = [api_client.get(url) for url in urls]
-    # when the same reads are answered from the cache, before the views
+    assert not any(getattr(answer, "answered_by_edge", False) for answer in first)
+    # when the same reads come again
     with CaptureQueriesContext(connection) as queries:
         again = [api_client.get(url) for url in urls]
-    # then nothing was read from the database and every answer is the same, byte for byte, headers included
+    # then the edge answered them, without the database, byte for byte as the views did, headers included
     assert len(queries) == 0
-    for view_answer, cached_answer in zip(first, again, strict=True):
-        assert cached_answer.status_code == view_answer.status_code == 200
-        assert cached_answer.content == view_answer.content
-        for header in ("ETag", "Content-Type", "Vary", "Cache-Control", "X-Request-ID"):
-            assert (header in cached_answer) == (header in view_answer), header
-        assert cached_answer["ETag"] == view_answer["ETag"]
+    for view_answer, edge_answer in zip(first, again, strict=True):
+        assert getattr(edge_answer, "answered_by_edge", False)
+        assert edge_answer.status_code == view_answer.status_code == 200
+        assert edge_answer.content == view_answer.content
+        # (Allow is DRF's list of the view's methods, which the edge leaves to OPTIONS)
+        assert sorted(edge_answer.headers) == sorted(name for name in view_answer.headers if name != "Allow")
+        for name, value in view_answer.headers.items():
+            if name not in {"X-Request-ID", "Allow"}:
+                assert edge_answer[name] == value, name
+        assert edge_answer["X-Request-ID"] != view_answer["X-Request-ID"]
+    # and a tag the client holds is answered 304 without a body, a HEAD without one either
+    etag = again[0]["ETag"]
+    not_modified = api_client.get(PRODUCTS, headers={"If-None-Match": etag})
+    assert (not_modified.status_code, not_modified.content, not_modified["ETag"]) == (304, b"", etag)
+    assert getattr(not_modified, "answered_by_edge", False)
+    head = api_client.head(PRODUCTS)
+    assert (head.status_code, head.content, head["ETag"]) == (200, b"", etag)
 
-    # and the cached path counts against the anonymous limit like the views do
-    settings.ECOMMERCE_THROTTLE_ANON = "2/min"
+    # and every request counts once against the anonymous limit: a miss the edge counted and passed on is not
+    # counted again by the views, an edge answer counts like a view's
+    settings.ECOMMERCE_THROTTLE_ANON = "3/min"
     newcomer = {"REMOTE_ADDR": "203.0.113.7"}
-    assert [api_client.get(PRODUCTS, **newcomer).status_code for _ in range(2)] == [200, 200]
-    refused = api_client.get(PRODUCTS, **newcomer)
+    fresh = f"{PRODUCTS}?page_size=2"
+    answers = [api_client.get(fresh, **newcomer) for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert [getattr(answer, "answered_by_edge", False) for answer in answers] == [False, True, True]
+    refused = api_client.get(fresh, **newcomer)
     assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/problem+json"
     assert int(refused["Retry-After"]) >= 1
+
+
+def test_the_edge_never_answers_staff_or_signed_in_callers(api_client, catalog_client, settings):
+    # given a list the edge would answer an anonymous caller
+    settings.ECOMMERCE_CATALOG_CACHE_SECONDS = 300
+    new_product()
+    api_client.get(PRODUCTS)
+    assert getattr(api_client.get(PRODUCTS), "answered_by_edge", False)
+    hidden = new_product(is_active=False)
+    # when catalog staff read it, with their token
+    staff_view = catalog_client.get(PRODUCTS, {"page_size": 100})
+    # then Django answered, with the inactive product only staff see, and the anonymous answer still hides it
+    assert hidden.id in {item["id"] for item in staff_view.json()["results"]}
+    assert hidden.id not in listed(api_client)
+
+

@@ -151,9 +151,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from any role, with far-future caching; no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Cached anonymous catalog reads end here, before the rest of the stack (see the module; only where the public
-    # API is served).
-    "apps.gateway.middleware.CatalogCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

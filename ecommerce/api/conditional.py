@@ -15,11 +15,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 JSON = "application/json"
 
 
-def _etag(body: bytes) -> str:
+def etag_of(body: bytes) -> str:
     return f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
 
 
-def _matches(if_none_match: str, etag: str) -> bool:
+def if_none_match_matches(if_none_match: str, etag: str) -> bool:
     if if_none_match.strip() == "*":
         return True
     # A weak comparison, as RFC 9110 asks for If-None-Match: W/"x" matches "x".
@@ -27,13 +27,16 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 def json_bytes_response(request: HttpRequest, body: bytes, *, status: int = 200) -> HttpResponse:
-    etag = _etag(body)
+    etag = etag_of(body)
     if_none_match = request.headers.get("If-None-Match")
-    if status == 200 and if_none_match and _matches(if_none_match, etag):
+    if status == 200 and if_none_match and if_none_match_matches(if_none_match, etag):
         response: HttpResponse = HttpResponseNotModified()
     else:
         response = HttpResponse(body, content_type=JSON, status=status)
-    response["ETag"] = etag
-    response["Cache-Control"] = "no-cache"
-    response["Vary"] = "Authorization"
+    for name, value in validation_headers(etag):
+        response[name] = value
     return response
+
+
+def validation_headers(etag: str) -> tuple[tuple[str, str], ...]:
+    return (("ETag", etag), ("Cache-Control", "no-cache"), ("Vary", "Authorization"))

@@ -23,7 +23,6 @@ from apps.gateway.api.catalog_serializers import (
     StockAdjustInputSerializer,
 )
 from apps.gateway.api.validation import MONEY_PATTERN, validated
-from ecommerce.api.conditional import json_bytes_response
 from ecommerce.api.pagination import PAGE_PARAMETERS, page_params, paginated_body, paginated_serializer
 from ecommerce.contracts.products import (
     CategoryChanges,
@@ -132,10 +131,7 @@ class ProductListView(ReadOpenWriteStaff):
                    summary="List products",
                    description="Inactive products are listed only for catalog staff.")
     def get(self, request: Request) -> HttpResponse:
-        page, page_size, filters = catalog_reads.product_list_query(request.META.get("QUERY_STRING", ""),
-                                                                     include_inactive=_staff(request))
-        count, results = catalog_reads.product_page(filters=filters, page=page, page_size=page_size)
-        return catalog_reads.page_response(request, page=page, page_size=page_size, count=count, results=results)
+        return catalog_reads.list_response(request, include_inactive=_staff(request))
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_create", request=ProductCreateInputSerializer,
                    responses={201: ProductOutputSerializer}, summary="Create a product (catalog staff)",
@@ -152,8 +148,7 @@ class ProductDetailView(ReadOpenWriteStaff):
                    responses={200: ProductOutputSerializer, 304: NOT_MODIFIED},
                    summary="One product", description="An inactive product is 404 except for catalog staff.")
     def get(self, request: Request, product_id: int) -> HttpResponse:
-        return json_bytes_response(request, catalog_reads.product(product_id=product_id,
-                                                                  include_inactive=_staff(request)))
+        return catalog_reads.product_response(request, product_id=product_id, include_inactive=_staff(request))
 
     @extend_schema(tags=CATALOG_TAG, operation_id="products_update", request=ProductInputSerializer,
                    responses=ProductOutputSerializer, summary="Replace a product (catalog staff)",

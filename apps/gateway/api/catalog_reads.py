@@ -12,9 +12,9 @@ Rules guarded here (the products contract's cache versions are what make them ho
   stock and ``updated_at`` are read again in one cheap call and the stored pieces are put together anew. A list
   filtered by ``in_stock`` depends on stock for its very rows, so it is re-read instead. One product's answer is
   small, so it is simply re-read when either version moved.
-- Anonymous reads of a cached answer are served by ``CatalogCacheMiddleware`` before the rest of the middleware
-  and DRF, in one round trip that also counts them against the anonymous throttle; every other read (staff, a
-  miss, a stale stock figure, a throttled caller) goes on to the views below, which answer exactly the same.
+- What the views answer an anonymous caller is also kept as served (``apps.gateway.served``), under the same stamp,
+  and the WSGI edge (``apps.gateway.edge``) sends it again to the next anonymous caller while it is current, before
+  Django sees the request; every other read (staff, a miss, a stale stock figure, a throttled caller) comes here.
 - Every entry also has a time to live (``ECOMMERCE_CATALOG_CACHE_SECONDS``, 0 turns caching off), so an
   invalidation lost to a crash or a cache outage heals by itself. A cache that does not answer is skipped: the
   products service is asked, as without a cache.
@@ -33,9 +33,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.utils import timezone
-from redis.exceptions import RedisError
-from rest_framework.exceptions import NotFound, ValidationError
 
+from apps.gateway import served
 from apps.gateway.api.catalog_render import ProductParts, page_json, product_bytes, product_json, product_parts
 from apps.gateway.api.catalog_serializers import ProductQuerySerializer
 from apps.gateway.api.validation import validated_query
@@ -43,7 +42,6 @@ from ecommerce import cache_versions
 from ecommerce.api.conditional import json_bytes_response
 from ecommerce.api.pagination import PageQuerySerializer, page_links
 from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, products_service
-from ecommerce.throttling import count_anonymous_request
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +76,6 @@ def product_list_query(query_string: str, *, include_inactive: bool) -> tuple[in
     page = validated_query(PageQuerySerializer, params)
     filters = ProductFilter(**validated_query(ProductQuerySerializer, params), include_inactive=include_inactive)
     return page["page"], page["page_size"], filters
-
-
-def page_response(request: HttpRequest, *, page: int, page_size: int, count: int, results: bytes) -> HttpResponse:
-    """The paginated answer around rendered results; NotFound for a page past the end."""
-    next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
-    return json_bytes_response(request, page_json(count=count, next_url=next_url, previous_url=previous_url,
-                                                  results=results))
 
 
 def _enabled() -> bool:
@@ -148,83 +139,82 @@ def _with_fresh_stock(entry: PageEntry, stock_version: int) -> PageEntry | None:
     return entry._replace(stock_version=stock_version, results=_joined(items))
 
 
-def product_page(*, filters: ProductFilter, page: int, page_size: int) -> tuple[int, bytes]:
-    """The total count and the rendered JSON array of one page of products."""
+class Stamp(NamedTuple):
+    """The cache versions an answer was rendered under and the moment it stops being valid."""
+
+    versions: tuple[int, int]
+    valid_until: float | None
+
+
+def list_response(request: HttpRequest, *, include_inactive: bool) -> HttpResponse:
+    """The product list as the query string asks; an anonymous answer is also kept for the edge to serve again."""
+    query_string = request.META.get("QUERY_STRING", "")
+    page, page_size, filters = product_list_query(query_string, include_inactive=include_inactive)
+    count, results, stamp = product_page(filters=filters, page=page, page_size=page_size)
+    next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
+    body = page_json(count=count, next_url=next_url, previous_url=previous_url, results=results)
+    if stamp is not None and not include_inactive:
+        served.remember(served.list_key(query_string), versions=stamp.versions, valid_until=stamp.valid_until,
+                        body=body)
+    return json_bytes_response(request, body)
+
+
+def product_response(request: HttpRequest, *, product_id: int, include_inactive: bool) -> HttpResponse:
+    """One product; an anonymous answer is also kept for the edge to serve again."""
+    body, stamp = product(product_id=product_id, include_inactive=include_inactive)
+    if stamp is not None and not include_inactive:
+        served.remember(served.product_key(product_id), versions=stamp.versions, valid_until=stamp.valid_until,
+                        body=body)
+    return json_bytes_response(request, body)
+
+
+def product_page(*, filters: ProductFilter, page: int, page_size: int) -> tuple[int, bytes, Stamp | None]:
+    """The total count and the rendered JSON array of one page of products, and the stamp they were cached under
+    (None when caching is off or the cache is down)."""
     key = _page_key(filters=filters, page=page, page_size=page_size)
     looked_up = _lookup(key) if _enabled() else None
     if looked_up is not None:
         (catalog_version, stock_version), entry = looked_up
         if _current(entry, PageEntry, catalog_version):
             if entry.stock_version == stock_version:
-                return entry.count, entry.results
+                return entry.count, entry.results, Stamp(looked_up[0], entry.valid_until)
             if not entry.rows_follow_stock:
                 refreshed = _with_fresh_stock(entry, stock_version)
                 if refreshed is not None:
                     _store(key, refreshed, refreshed.valid_until)
-                    return refreshed.count, refreshed.results
+                    return refreshed.count, refreshed.results, Stamp(looked_up[0], refreshed.valid_until)
 
     answer = products_service.product_list(filters=filters, page=page, page_size=page_size)
     parts = [product_parts(product) for product in answer.results]
     results = _joined([product_bytes(piece, stock=product.stock, updated_at=product.updated_at)
                        for piece, product in zip(parts, answer.results, strict=True)])
-    if looked_up is not None:
-        (catalog_version, stock_version), _ = looked_up
-        valid_until = _timestamp(answer.valid_until)
-        _store(key, PageEntry(
-            catalog_version=catalog_version, stock_version=stock_version, valid_until=valid_until,
-            rows_follow_stock=filters.in_stock is not None, count=answer.count,
-            product_ids=[product.id for product in answer.results], parts=parts, results=results,
-        ), valid_until)
-    return answer.count, results
+    if looked_up is None:
+        return answer.count, results, None
+    (catalog_version, stock_version), _ = looked_up
+    valid_until = _timestamp(answer.valid_until)
+    _store(key, PageEntry(
+        catalog_version=catalog_version, stock_version=stock_version, valid_until=valid_until,
+        rows_follow_stock=filters.in_stock is not None, count=answer.count,
+        product_ids=[product.id for product in answer.results], parts=parts, results=results,
+    ), valid_until)
+    return answer.count, results, Stamp(looked_up[0], valid_until)
 
 
-def product(*, product_id: int, include_inactive: bool) -> bytes:
-    """One product rendered as JSON; NotFound as the products service raises it."""
+def product(*, product_id: int, include_inactive: bool) -> tuple[bytes, Stamp | None]:
+    """One product rendered as JSON and the stamp it was cached under; NotFound as the products service raises it."""
     key = _product_key(product_id=product_id, include_inactive=include_inactive)
     looked_up = _lookup(key) if _enabled() else None
     if looked_up is not None:
         (catalog_version, stock_version), entry = looked_up
         if _current(entry, ProductEntry, catalog_version) and entry.stock_version == stock_version:
-            return entry.body
+            return entry.body, Stamp(looked_up[0], entry.valid_until)
 
     answer = products_service.product_get(product_id=product_id, include_inactive=include_inactive)
     body = product_json(answer)
-    if looked_up is not None:
-        (catalog_version, stock_version), _ = looked_up
-        valid_until = _timestamp(answer.next_price_change(timezone.now()))
-        _store(key, ProductEntry(catalog_version=catalog_version, stock_version=stock_version,
-                                 valid_until=valid_until, body=body), valid_until)
-    return body
-
-
-def anonymous_answer(request: HttpRequest, *, product_id: int | None) -> HttpResponse | None:
-    """The cached answer to an anonymous catalog read (the list, or product ``product_id``), counted against the
-    anonymous throttle in the same round trip; None when it must go on to the views (nothing cached that is still
-    current, stock moved, a bad query, a throttled caller, a cache that is not Redis or does not answer)."""
-    if not _enabled():
-        return None
-    try:
-        if product_id is None:
-            page, page_size, filters = product_list_query(request.META.get("QUERY_STRING", ""),
-                                                          include_inactive=False)
-            key = _page_key(filters=filters, page=page, page_size=page_size)
-        else:
-            key = _product_key(product_id=product_id, include_inactive=False)
-        counted = count_anonymous_request(request, then_get=[*VERSION_KEYS, key])
-    except (ValidationError, RedisError, OSError):  # a bad query or a cache outage: the views answer properly
-        return None
-    if counted is None or not counted[0]:
-        return None
-    found = counted[1]
-    catalog_version, stock_version = (found.get(version_key) for version_key in VERSION_KEYS)
-    entry = found.get(key)
-    if product_id is not None:
-        if _current(entry, ProductEntry, catalog_version) and entry.stock_version == stock_version:
-            return json_bytes_response(request, entry.body)
-        return None
-    if not (_current(entry, PageEntry, catalog_version) and entry.stock_version == stock_version):
-        return None
-    try:
-        return page_response(request, page=page, page_size=page_size, count=entry.count, results=entry.results)
-    except NotFound:  # a page past the end: the view answers 404
-        return None
+    if looked_up is None:
+        return body, None
+    (catalog_version, stock_version), _ = looked_up
+    valid_until = _timestamp(answer.next_price_change(timezone.now()))
+    _store(key, ProductEntry(catalog_version=catalog_version, stock_version=stock_version,
+                             valid_until=valid_until, body=body), valid_until)
+    return body, Stamp(looked_up[0], valid_until)
