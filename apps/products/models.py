@@ -24,11 +24,15 @@ SEARCH_DOCUMENT_SQL = (
 SEARCH_DOCUMENT_INDEX = "products_search_document_gin"
 
 # Indexes that exist on PostgreSQL only (see apps.products.db), not declared in Meta.indexes: the trigram index on
-# names (the typo fallback of search) from migration 0001, and the search document's GIN index.
+# names (the typo fallback of search) from migration 0001, the search document's GIN index, and the index on the
+# sale price of discounted products on sale (migration 0007; its expression is pricing.sale_price_expression, which
+# this module cannot import), which a price range reads (see pricing.effective_price_candidates).
 POSTGRES_ONLY_INDEXES = [
     GinIndex(fields=["name"], name="products_name_trgm_gin", opclasses=["gin_trgm_ops"]),
 ]
-POSTGRES_ONLY_INDEX_NAMES = frozenset({SEARCH_DOCUMENT_INDEX, *(index.name for index in POSTGRES_ONLY_INDEXES)})
+SALE_PRICE_INDEX = "products_sale_price_idx"
+POSTGRES_ONLY_INDEX_NAMES = frozenset({SEARCH_DOCUMENT_INDEX, SALE_PRICE_INDEX,
+                                       *(index.name for index in POSTGRES_ONLY_INDEXES)})
 
 # Written only by the stock services' conditional UPDATEs (and once, on insert, as a new product's initial stock).
 STOCK_COLUMNS = frozenset({"stock_on_hand", "stock_reserved"})
@@ -106,7 +110,8 @@ class Product(models.Model):
             # that holds them (a third faster than the wider one above at 100 000 products).
             models.Index(fields=["is_active"], condition=models.Q(is_active=True), name="products_on_sale_idx"),
             # Counting a price range after a catalog change reads only the candidates (see
-            # pricing.effective_price_candidates): undiscounted products by price range, discounted ones from a price.
+            # pricing.effective_price_candidates): products by price range, discounted ones also by sale price
+            # (SALE_PRICE_INDEX).
             models.Index(fields=["price"], condition=models.Q(is_active=True)
                          & ~models.Q(discount_type__in=DISCOUNTING_TYPES), name="products_full_price_idx"),
             models.Index(fields=["price"], condition=models.Q(is_active=True, discount_type__in=DISCOUNTING_TYPES),

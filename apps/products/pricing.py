@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Case, DecimalField, F, Q, Value, When
 from django.db.models.functions import Greatest, Round
+from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 
 from apps.products.models import DISCOUNTING_TYPES, DiscountType
 from ecommerce.money import MONEY_FIELD, ZERO, to_money
@@ -39,35 +40,45 @@ def effective_price(
     return max(to_money(discounted), ZERO)
 
 
-def effective_price_expression(now: datetime) -> Case:
-    """The same rule in SQL; ``now`` is a parameter so one query sees one instant."""
+def sale_price_expression() -> Case:
+    """What a discounted product sells for while its discount window is open, in SQL. It does not depend on the
+    time, so a price range can find discounted products by it from an index (see effective_price_candidates)."""
     money = DecimalField(**MONEY_FIELD)
-    in_window = (Q(discount_starts_at__isnull=True) | Q(discount_starts_at__lte=now)) & (
-        Q(discount_ends_at__isnull=True) | Q(discount_ends_at__gt=now)
-    )
     percent_off = Round(
         F("price") * (Value(HUNDRED) - F("discount_value")) / Value(HUNDRED), 2, output_field=money
     )
     fixed_off = Greatest(F("price") - F("discount_value"), Value(ZERO), output_field=money)
+    return Case(When(discount_type=DiscountType.PERCENT, then=percent_off), default=fixed_off, output_field=money)
+
+
+def effective_price_expression(now: datetime) -> Case:
+    """The same rule in SQL; ``now`` is a parameter so one query sees one instant."""
+    in_window = (Q(discount_starts_at__isnull=True) | Q(discount_starts_at__lte=now)) & (
+        Q(discount_ends_at__isnull=True) | Q(discount_ends_at__gt=now)
+    )
+    # The kind first: most products have no discount, and their price is then known without reading the window.
     return Case(
-        When(in_window & Q(discount_type=DiscountType.PERCENT), then=percent_off),
-        When(in_window & Q(discount_type=DiscountType.FIXED), then=fixed_off),
+        When(Q(discount_type__in=DISCOUNTING_TYPES) & in_window, then=sale_price_expression()),
         default=F("price"),
-        output_field=money,
+        output_field=DecimalField(**MONEY_FIELD),
     )
 
 
 def effective_price_candidates(*, min_price: Decimal | None, max_price: Decimal | None) -> Q:
-    """A condition on the stored price alone that every product whose effective price lies within the bounds meets:
-    adding it to a filter by effective price changes no answer, while an index on the price serves it instead of
-    computing every product's effective price. It holds because a product without a discount sells at its price
-    and a discount never raises a price (a percentage is 0 to 100, an amount at least 0, the result never below 0,
-    all held by the table's constraints)."""
-    undiscounted = ~Q(discount_type__in=DISCOUNTING_TYPES)
-    discounted = Q(discount_type__in=DISCOUNTING_TYPES)
+    """A condition that every product whose effective price lies within the bounds meets, on columns an index
+    holds: adding it to a filter by effective price changes no answer, while indexes serve it instead of computing
+    every product's effective price. A product sells at its price, or, when discounted and inside the window, at
+    its sale price; so its effective price is within the bounds only if its price is, or it is discounted and its
+    sale price is (models.SALE_PRICE_INDEX finds those)."""
+    price_within = Q()
+    sale_price_within = Q()
     if min_price is not None:
-        undiscounted &= Q(price__gte=min_price)
-        discounted &= Q(price__gte=min_price)
+        price_within &= Q(price__gte=min_price)
+        sale_price_within &= Q(GreaterThanOrEqual(sale_price_expression(), Value(min_price)))
     if max_price is not None:
-        undiscounted &= Q(price__lte=max_price)
-    return undiscounted | discounted
+        price_within &= Q(price__lte=max_price)
+        sale_price_within &= Q(LessThanOrEqual(sale_price_expression(), Value(max_price)))
+    discounted = Q(discount_type__in=DISCOUNTING_TYPES)
+    # Spelled per partial index (undiscounted by price, discounted by price, discounted by sale price) so that
+    # each part is read off its own index.
+    return (~discounted & price_within) | (discounted & price_within) | (discounted & sale_price_within)

@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.db.models import Index, Q
 from django.utils import timezone
 
 from apps.products import selectors, services
 from apps.products.invalidation import catalog_changed
-from apps.products.models import POSTGRES_ONLY_INDEX_NAMES, Product
+from apps.products.models import DISCOUNTING_TYPES, POSTGRES_ONLY_INDEX_NAMES, SALE_PRICE_INDEX, Product
+from apps.products.pricing import sale_price_expression
 from apps.products.rpc import product_effective_price
 from ecommerce.contracts.products import ProductFilter, StockLine
 from ecommerce.errors import NotFound, ValidationFailed
@@ -101,6 +103,34 @@ def test_a_price_range_counts_exactly_the_products_it_lists(make_product):
     assert sorted(listed(min_price=Decimal("10"), max_price=Decimal("20"))) == [
         "HALF-OFF-40", "MINUS-80-FROM-95", "PLAIN-10", "PLAIN-20"]
     assert sorted(listed(max_price=Decimal("0"))) == ["FREE-90", "MINUS-5-FROM-5"]
+
+
+@pytest.mark.postgres
+def test_the_sale_price_index_spells_the_sale_price_as_pricing_does():
+    # given an index built now from pricing's own expression, with the same condition
+    check = Index(sale_price_expression(), name="products_sale_price_check",
+                  condition=Q(is_active=True, discount_type__in=DISCOUNTING_TYPES))
+    with connection.schema_editor() as editor:
+        editor.add_index(Product, check)
+    # when both definitions are read back from the database
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN (%s, %s)",
+                       [SALE_PRICE_INDEX, check.name])
+        definitions = {name: definition.replace(name, "") for name, definition in cursor.fetchall()}
+    # then they are the same, so a price range that filters on the sale price can be read off the migration's index
+    assert definitions[SALE_PRICE_INDEX] == definitions[check.name]
+
+
+def test_a_price_range_finds_discounted_products_by_their_sale_price(make_product):
+    now = timezone.now()
+    make_product(sku="HALF-OFF-40", price="40.00", discount_type="percent", discount_value=Decimal("50"))
+    make_product(sku="MINUS-5-FROM-30", price="30.00", discount_type="fixed", discount_value=Decimal("5"))
+    make_product(sku="LATER-HALF-OFF-44", price="44.00", discount_type="percent", discount_value=Decimal("50"),
+                 discount_starts_at=now + timedelta(days=1))
+    count, products = selectors.product_page(filters=ProductFilter(min_price=Decimal("20"), max_price=Decimal("25")),
+                                             page=1, page_size=10, now=now)
+    assert count == 2
+    assert sorted(product.sku for product in products) == ["HALF-OFF-40", "MINUS-5-FROM-30"]
 
 
 def test_min_price_above_max_price_is_invalid():
