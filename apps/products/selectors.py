@@ -186,10 +186,10 @@ def _cached(key: str, names: tuple[str, ...], now: datetime,
     return value
 
 
-def _cached_count(queryset: QuerySet[Product], *, filters: ProductFilter, variant: str,
-                  valid_until: datetime | None, now: datetime) -> int:
+def _cached_count(*, filters: ProductFilter, variant: str, valid_until: datetime | None, now: datetime,
+                  count: Callable[[], int]) -> int:
     key = "products:count:" + hashlib.sha256(f"{variant}|{filters.model_dump_json()}".encode()).hexdigest()
-    return _cached(key, _versions_for(filters), now, lambda: (queryset.count(), valid_until))
+    return _cached(key, _versions_for(filters), now, lambda: (count(), valid_until))
 
 
 def next_price_change(*, now: datetime) -> datetime | None:
@@ -227,27 +227,77 @@ def _candidates_only(queryset: QuerySet[Product], filters: ProductFilter) -> Que
     return queryset.filter(effective_price_candidates(min_price=filters.min_price, max_price=filters.max_price))
 
 
+def _count_and_page_ids(queryset: QuerySet[Product], window: slice) -> tuple[int, list[int]]:
+    """The number of matches and the ids of the page, in one statement that reads and ranks the matches once
+    (PostgreSQL). For a read that visits every match anyway, counting them apart would read them all twice."""
+    ordering = [str(name) for name in queryset.query.order_by]
+    keys = [name.lstrip("-") for name in ordering if name.lstrip("-") != "id"]
+    sql, params = queryset.order_by().values_list("id", *keys).query.sql_with_params()
+    columns = ", ".join(f"key_{index}" for index in range(len(keys)))
+    sort = ", ".join(("id" if name.lstrip("-") == "id" else f"key_{keys.index(name.lstrip('-'))}")
+                     + (" DESC" if name.startswith("-") else " ASC") for name in ordering)
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH matches (id, {columns}) AS MATERIALIZED ({sql}) "  # noqa: S608 - compiled by the ORM
+                       f"SELECT (SELECT count(*) FROM matches), "
+                       f"ARRAY(SELECT id FROM matches ORDER BY {sort} LIMIT %s OFFSET %s)",
+                       [*params, window.stop - window.start, window.start])
+        count, ids = cursor.fetchone()
+    return count, ids
+
+
+def _at_or_after(product: dict[str, object]) -> Q:
+    """Products listed at or after ``product`` in the default order (newest first, then by id). The first condition
+    is implied by the rest; it is the range the order index is read in."""
+    return Q(created_at__lte=product["created_at"]) & (
+        Q(created_at__lt=product["created_at"]) | Q(created_at=product["created_at"], id__gte=product["id"]))
+
+
+def _counted(queryset: QuerySet[Product], *, filters: ProductFilter, window: slice, variant: str,
+             valid_until: datetime | None, now: datetime) -> tuple[int, list[int] | None]:
+    """The number of matches (cached under the catalog versions), and the ids of the page when counting them read
+    those anyway (None when the count was cached or the page is read apart). A read that visits every match counts
+    and pages in one statement. A deep page in the default order finds its first product off the order index, and
+    the count is its position plus the products from it on: one pass over the matches instead of one and a half."""
+    page_ids: list[int] | None = None
+
+    def count() -> int:
+        nonlocal page_ids
+        if _visits_every_match(filters):
+            if connection.vendor == "postgresql":
+                total, page_ids = _count_and_page_ids(_candidates_only(queryset, filters), window)
+                return total
+        elif window.start >= DEEP_PAGE_OFFSET:
+            page = list(queryset.values("id", "created_at")[window])
+            if page:
+                page_ids = [product["id"] for product in page]
+                return window.start + _candidates_only(queryset, filters).filter(_at_or_after(page[0])).count()
+        return _candidates_only(queryset, filters).count()
+
+    total = _cached_count(filters=filters, variant=variant, valid_until=valid_until, now=now, count=count)
+    return total, page_ids
+
+
 def product_page(*, filters: ProductFilter, page: int, page_size: int, now: datetime) -> tuple[int, list[Product]]:
     if filters.min_price is not None and filters.max_price is not None and filters.min_price > filters.max_price:
         raise ValidationFailed(errors={"min_price": ["Must not be greater than max_price."]})
     window = page_window(page=page, page_size=page_size)
     valid_until = next_price_change(now=now) if prices_matter(filters) else None
     queryset = product_queryset(filters=filters, now=now)
-    count = _cached_count(_candidates_only(queryset, filters), filters=filters, variant="match",
-                          valid_until=valid_until, now=now)
+    count, ids = _counted(queryset, filters=filters, window=window, variant="match", valid_until=valid_until, now=now)
     if count == 0 and filters.search.strip() and connection.vendor == "postgresql":
         # Nothing contains the words: perhaps a typo. Names that are nearly the term are the answer then.
         queryset = product_queryset(filters=filters, now=now, typo_fallback=True)
-        count = _cached_count(_candidates_only(queryset, filters), filters=filters, variant="similar",
-                              valid_until=valid_until, now=now)
+        count, ids = _counted(queryset, filters=filters, window=window, variant="similar", valid_until=valid_until,
+                              now=now)
     if window.start >= count:
         return count, []
-    if window.start < DEEP_PAGE_OFFSET and not _visits_every_match(filters):
-        return count, list(queryset[window])
-    # Find the page's ids first, then read only those rows. A deep page's ids come from an index alone instead of
-    # every full row before the page; a search or an unindexed order sorts every match, and sorting ids (with their
-    # sort keys) instead of full rows and search documents costs a fraction (a third for a common word).
-    ids = list(queryset.values_list("id", flat=True)[window])
+    if ids is None:
+        if window.start < DEEP_PAGE_OFFSET and not _visits_every_match(filters):
+            return count, list(queryset[window])
+        # Find the page's ids first, then read only those rows. A deep page's ids come from an index alone instead
+        # of every full row before the page; a search or an unindexed order sorts every match, and sorting ids (with
+        # their sort keys) instead of full rows and search documents costs a fraction (a third for a common word).
+        ids = list(queryset.values_list("id", flat=True)[window])
     rows = Product.objects.in_bulk(ids)
     return count, [rows[product_id] for product_id in ids if product_id in rows]
 
