@@ -168,11 +168,12 @@ def _timeout(valid_until: datetime | None, now: datetime) -> int:
 def _cached(key: str, names: tuple[str, ...], now: datetime,
             compute: Callable[[], tuple[T, datetime | None]]) -> T:
     """The value ``compute()`` returns with the instant it stops being true (or None), cached under the current
-    versions of ``names`` until then. The versions are read before computing, so a change that lands meanwhile
-    invalidates the entry. A cache that does not answer is skipped."""
+    versions of ``names`` until then. The versions are read before computing (in the round trip that reads the
+    entry), so a change that lands meanwhile invalidates the entry. A cache that does not answer is skipped."""
     try:
-        versions = cache_versions.read(*names)
-        entry = cache.get(key)
+        found = cache.get_many([*(cache_versions.version_key(name) for name in names), key])
+        versions = cache_versions.current(found, names)
+        entry = found.get(key)
     except Exception:  # a cache outage costs a query, never the answer
         logger.warning("products cache unavailable", exc_info=True)
         return compute()[0]
