@@ -1,7 +1,8 @@
 """Reads of the products context. A page costs a constant number of queries whatever its size: the page itself, plus
 its count unless a count for the same filters is cached under the current catalog versions (a count scans every
 matching row, and deep pages or popular searches would pay it again and again), plus one over the category tree when
-filtering by category. Filtering and ordering by effective price happen in the database. On PostgreSQL, search
+filtering by category. A count that is not cached is taken with the page where that saves reading the matches twice
+(see _counted). Filtering and ordering by effective price happen in the database. On PostgreSQL, search
 matches the stored search document (a GIN-indexed tsvector) and, only when nothing matches, falls back to trigram
 similarity of names so that a typo still finds something; other databases use a plain substring match."""
 
