@@ -33,6 +33,8 @@ T = TypeVar("T")
 
 # From this many rows in, a page is found by its ids first (see product_page).
 DEEP_PAGE_OFFSET = 500
+# Past this position no catalog has products, and SQL's OFFSET (a bigint) cannot even be asked for it.
+LAST_POSITION = 2**63 - 1
 # A cached count or boundary lives at most this long even if no version changed (a lost bump heals by itself).
 COUNT_CACHE_SECONDS = 300
 
@@ -264,11 +266,11 @@ def _counted(queryset: QuerySet[Product], *, filters: ProductFilter, window: sli
 
     def count() -> int:
         nonlocal page_ids
-        if _visits_every_match(filters):
-            if connection.vendor == "postgresql":
-                total, page_ids = _count_and_page_ids(_candidates_only(queryset, filters), window)
-                return total
-        elif window.start >= DEEP_PAGE_OFFSET:
+        with_page = window.stop <= LAST_POSITION  # else far past the end of any catalog: only the count is read
+        if with_page and _visits_every_match(filters) and connection.vendor == "postgresql":
+            total, page_ids = _count_and_page_ids(_candidates_only(queryset, filters), window)
+            return total
+        if with_page and not _visits_every_match(filters) and window.start >= DEEP_PAGE_OFFSET:
             page = list(queryset.values("id", "created_at")[window])
             if page:
                 page_ids = [product["id"] for product in page]

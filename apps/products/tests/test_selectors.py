@@ -256,6 +256,15 @@ def test_page_beyond_the_end_is_empty_and_bad_bounds_are_invalid(make_product):
         selectors.product_page(filters=ProductFilter(), page=0, page_size=10, now=timezone.now())
 
 
+@pytest.mark.parametrize("filters", [ProductFilter(), ProductFilter(search="lamp"), ProductFilter(ordering="name")],
+                         ids=["newest first", "search", "by name"])
+def test_a_page_far_past_the_end_is_empty(make_product, filters):
+    make_product("Desk lamp")
+    for page in (10**6, 10**18, 10**30):
+        catalog_changed()
+        assert selectors.product_page(filters=filters, page=page, page_size=20, now=timezone.now()) == (1, [])
+
+
 def test_get_hides_inactive_unless_asked(make_product):
     product = make_product(is_active=False)
     with pytest.raises(NotFound):
