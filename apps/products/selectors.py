@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField, TrigramWordSimilarity
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import Expression
@@ -236,7 +237,10 @@ def _count_and_page_ids(queryset: QuerySet[Product], window: slice) -> tuple[int
     (PostgreSQL). For a read that visits every match anyway, counting them apart would read them all twice."""
     ordering = [str(name) for name in queryset.query.order_by]
     keys = [name.lstrip("-") for name in ordering if name.lstrip("-") != "id"]
-    sql, params = queryset.order_by().values_list("id", *keys).query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values_list("id", *keys).query.sql_with_params()
+    except EmptyResultSet:  # a filter that nothing can meet (a category that does not exist)
+        return 0, []
     columns = ", ".join(f"key_{index}" for index in range(len(keys)))
     sort = ", ".join(("id" if name.lstrip("-") == "id" else f"key_{keys.index(name.lstrip('-'))}")
                      + (" DESC" if name.startswith("-") else " ASC") for name in ordering)

@@ -47,6 +47,10 @@ def test_category_filter_includes_all_sub_categories(make_category, make_product
     assert sorted(listed(category=home.pk)) == ["IN-HOME", "IN-LAMPS"]
     assert listed(category=lighting.pk) == ["IN-LAMPS"]
     assert listed(category=999_999) == []
+    for unknown_category in (ProductFilter(category=999_999, search="lamp"), ProductFilter(category=999_999,
+                                                                                           ordering="price")):
+        catalog_changed()
+        assert selectors.product_page(filters=unknown_category, page=1, page_size=5, now=timezone.now()) == (0, [])
 
 
 def test_subtree_is_read_with_one_query(make_category, django_assert_num_queries):
