@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rest_framework import HTTP_HEADER_ENCODING
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
@@ -46,6 +47,33 @@ class Principal:
         return f"user:{self.id}"
 
 
+def principal_of(validated_token: Token) -> tuple[Principal, int]:
+    """The caller a verified token names, and when it was issued (milliseconds, for the revocation check)."""
+    try:
+        principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]),
+                              # A token issued before the claim existed names no verified address.
+                              email_verified=validated_token.get(EMAIL_VERIFIED_CLAIM) is True)
+        issued_at_ms = int(validated_token.get(ISSUED_AT_MS_CLAIM) or int(validated_token["iat"]) * 1000)
+    except (KeyError, ValueError, TypeError) as error:
+        raise InvalidToken("Token carries no valid user.") from error
+    return principal, issued_at_ms
+
+
+def bearer_principal(authorization: str) -> tuple[Principal, int] | None:
+    """The caller named by the bearer token of an ``Authorization`` header, and when the token was issued, for a
+    path that answers before DRF: the token is verified exactly as ``StatelessJWTAuthentication`` verifies it, but
+    not yet checked against revocation (the caller reads the mark, ``token_revocation.revoked_by``). None for
+    anything the authentication would not accept as it is; the view's authentication then answers it properly."""
+    authentication = StatelessJWTAuthentication()
+    try:
+        raw_token = authentication.get_raw_token(authorization.encode(HTTP_HEADER_ENCODING))
+        if raw_token is None:
+            return None
+        return principal_of(authentication.get_validated_token(raw_token))
+    except (AuthenticationFailed, UnicodeEncodeError):
+        return None
+
+
 class StatelessJWTAuthentication(JWTAuthentication):
     # The request being authenticated (DRF makes an authenticator per request): the revocation check reads the mark
     # in the round trip that counts the request against its user's throttle.
@@ -56,13 +84,7 @@ class StatelessJWTAuthentication(JWTAuthentication):
         return super().authenticate(request)
 
     def get_user(self, validated_token: Token) -> Principal:
-        try:
-            principal = Principal(id=int(validated_token["user_id"]), role=Role(validated_token["role"]),
-                                  # A token issued before the claim existed names no verified address.
-                                  email_verified=validated_token.get(EMAIL_VERIFIED_CLAIM) is True)
-            issued_at_ms = int(validated_token.get(ISSUED_AT_MS_CLAIM) or int(validated_token["iat"]) * 1000)
-        except (KeyError, ValueError, TypeError) as error:
-            raise InvalidToken("Token carries no valid user.") from error
+        principal, issued_at_ms = principal_of(validated_token)
         if access_token_revoked(user_id=principal.id, issued_at_ms=issued_at_ms, request=self._request):
             raise AuthenticationFailed("This access token has been revoked; sign in again.", code="token_revoked")
         bind_user(user_id=principal.id, role=principal.role.value)

@@ -13,7 +13,9 @@ The count shares its round trip with the read every request needs first: an anon
 with the entry it answers from (``count_anonymous_client``), a signed-in request with its token's revocation mark
 (``count_user_request``). That count is taken at authentication, before the permission check; the API's exception
 handler takes it back from a request refused before its throttle judged it (a revoked token, a role that may not),
-so, as with DRF's order, only requests that reach the throttle count."""
+so, as with DRF's order, only requests that reach the throttle count. A signed-in read answered from the cache before
+any view (the cart, ``count_user_request_early``) is counted the same way, and one that goes on to its view after all
+takes its count there, so it is counted once whichever path answers it."""
 
 from __future__ import annotations
 
@@ -142,18 +144,31 @@ class _Count:
     elapsed: float
 
 
-def count_user_request(request, *, user_id: int, then_get: list[str]) -> dict[str, object] | None:
-    """Count a signed-in user's ``request`` against the user limit of the view it is for and read the cache keys
-    ``then_get`` in the same round trip; ``UserThrottle`` then judges the request from this count instead of counting
-    it again. Returns the values found; None (nothing counted) when the cache is not Redis or the view has no user
-    throttle: the caller reads ``then_get`` itself."""
-    client = django_redis_client()
-    view = (getattr(request, "parser_context", None) or {}).get("view")
+# Set on a Django request counted before its view (count_user_request_early) that goes on to the view after all:
+# the view's authentication takes this count, and the values read with it, instead of counting and reading again.
+_USER_COUNTED_EARLY = "_user_throttle_counted_early"
+
+
+@dataclass(frozen=True)
+class _EarlyCount:
+    count: _Count
+    found: dict[str, object]
+    names: frozenset[str]
+
+
+def _user_throttle(view: object) -> UserThrottle | None:
+    """The user throttle of a view (or view class), when the cache is Redis and the view has one with a rate."""
     throttle_class = next((cls for cls in getattr(view, "throttle_classes", ()) if issubclass(cls, UserThrottle)),
                           None)
-    throttle = throttle_class() if client is not None and throttle_class is not None else None
-    if throttle is None or throttle.rate is None:
+    if django_redis_client() is None or throttle_class is None:
         return None
+    throttle = throttle_class()
+    return throttle if throttle.rate is not None else None
+
+
+def _count_and_read(throttle: UserThrottle, *, user_id: int, then_get: list[str]) -> tuple[_Count, dict[str, object]]:
+    """One round trip: add one to the user's count and read it with the previous window's and ``then_get``."""
+    client = django_redis_client()
     key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
     current_key, previous_key, elapsed = _windows(key, throttle.duration, time.time())
     pipeline = client.get_client(write=True).pipeline(transaction=False)
@@ -162,9 +177,57 @@ def count_user_request(request, *, user_id: int, then_get: list[str]) -> dict[st
     pipeline.get(cache.make_key(previous_key))
     pipeline.mget([cache.make_key(name) for name in then_get])
     current, _, previous, values = pipeline.execute()
-    setattr(request, _USER_COUNTED, _Count(key=key, current_key=current_key, current=int(current),
-                                           previous=int(previous or 0), elapsed=elapsed))
-    return {name: client.decode(value) for name, value in zip(then_get, values, strict=True) if value is not None}
+    counted = _Count(key=key, current_key=current_key, current=int(current), previous=int(previous or 0),
+                     elapsed=elapsed)
+    return counted, {name: client.decode(value) for name, value in zip(then_get, values, strict=True)
+                     if value is not None}
+
+
+def count_user_request(request, *, user_id: int, then_get: list[str]) -> dict[str, object] | None:
+    """Count a signed-in user's ``request`` against the user limit of the view it is for and read the cache keys
+    ``then_get`` in the same round trip; ``UserThrottle`` then judges the request from this count instead of counting
+    it again. Returns the values found; None (nothing counted) when the cache is not Redis or the view has no user
+    throttle: the caller reads ``then_get`` itself. A request counted already before its view, with these keys
+    read, is not counted or read again (``count_user_request_early``)."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    early = _take_early_count(request)
+    throttle = _user_throttle(view)
+    if throttle is None:
+        if early is not None:
+            _uncount_request(early.count.current_key)
+        return None
+    if early is not None:
+        if early.count.key == throttle.cache_format % {"scope": throttle.scope, "ident": user_id} \
+                and early.names.issuperset(then_get):
+            setattr(request, _USER_COUNTED, early.count)
+            return {name: early.found[name] for name in then_get if name in early.found}
+        _uncount_request(early.count.current_key)
+    counted, found = _count_and_read(throttle, user_id=user_id, then_get=then_get)
+    setattr(request, _USER_COUNTED, counted)
+    return found
+
+
+def count_user_request_early(request, view_class: type, *, user_id: int,
+                             then_get: list[str]) -> tuple[bool, dict[str, object]] | None:
+    """Count a signed-in user's ``request`` against the user limit of ``view_class`` before any view runs, and read
+    the cache keys ``then_get`` in the same round trip, for a caller that may answer it from the cache (the caller
+    has verified the user's token). Returns whether the request is within the limit and the values found; None
+    (nothing counted) when the cache is not Redis or the view has no user throttle. A request that goes on to the
+    view after all keeps its count: the view's authentication takes it with the values read (``count_user_request``),
+    ``UserThrottle`` judges it and the API's exception handler gives it back if it is refused first, exactly as if
+    it had been counted there."""
+    throttle = _user_throttle(view_class)
+    if throttle is None:
+        return None
+    counted, found = _count_and_read(throttle, user_id=user_id, then_get=then_get)
+    setattr(request, _USER_COUNTED_EARLY, _EarlyCount(count=counted, found=found, names=frozenset(then_get)))
+    allowed = _weighted(counted.current, counted.previous, counted.elapsed, throttle.duration) <= throttle.num_requests
+    return allowed, found
+
+
+def _take_early_count(request) -> _EarlyCount | None:
+    django_request = getattr(request, "_request", request)  # DRF's request wraps Django's
+    return vars(django_request).pop(_USER_COUNTED_EARLY, None)
 
 
 def _take_user_count(request) -> _Count | None:

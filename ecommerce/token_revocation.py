@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 ISSUED_AT_MS_CLAIM = "iat_ms"
 
 
-def _key(user_id: int) -> str:
+def mark_key(user_id: int) -> str:
+    """The cache key of the user's revocation mark: the time (ms) before which their access tokens are revoked."""
     return f"auth:revoked-before:{user_id}"
 
 
@@ -46,7 +47,7 @@ def access_tokens_revoke(*, user_id: int) -> None:
     cannot be written, so a caller inside a transaction rolls the change back rather than keep it unenforced."""
     lifetime = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
     try:
-        cache.set(_key(user_id), now_ms(), timeout=lifetime + 60)
+        cache.set(mark_key(user_id), now_ms(), timeout=lifetime + 60)
     except Exception as error:  # any cache failure: the revocation did not happen
         logger.warning("could not revoke the access tokens of user %s: %s", user_id, type(error).__name__)
         raise ServiceUnavailable("Access cannot be revoked right now; nothing was changed.") from error
@@ -55,7 +56,7 @@ def access_tokens_revoke(*, user_id: int) -> None:
 def access_token_revoked(*, user_id: int, issued_at_ms: int, request: Any = None) -> bool:
     """Whether the token was revoked. Given the API ``request``, the mark is read in the round trip that counts the
     request against its user's throttle (``count_user_request``), so a signed-in request costs one round trip."""
-    key = _key(user_id)
+    key = mark_key(user_id)
     try:
         found = count_user_request(request, user_id=user_id, then_get=[key]) if request is not None else None
         revoked_before = found.get(key) if found is not None else cache.get(key)
@@ -63,4 +64,10 @@ def access_token_revoked(*, user_id: int, issued_at_ms: int, request: Any = None
         logger.warning("could not check the revocation of user %s: %s", user_id, type(error).__name__)
         raise ServiceUnavailable("Access tokens cannot be checked right now; try again shortly.") from error
     # A revoked token's request, counted with the read, is given back by the API's exception handler.
-    return revoked_before is not None and issued_at_ms < int(revoked_before)
+    return revoked_by(revoked_before, issued_at_ms=issued_at_ms)
+
+
+def revoked_by(mark: object, *, issued_at_ms: int) -> bool:
+    """Whether the user's revocation mark (the value under ``mark_key``, None without one) revokes a token issued
+    at ``issued_at_ms``."""
+    return mark is not None and issued_at_ms < int(mark)

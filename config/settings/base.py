@@ -151,6 +151,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and the API docs' static files from any role, with far-future caching; no extra server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A signed-in caller's read of their own cart, answered from the cache before the rest of the stack (see the
+    # module; only where the public API is served).
+    "apps.gateway.cart_middleware.SignedInCartMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

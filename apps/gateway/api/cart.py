@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.urls import path
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -15,6 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.gateway.api.cart_reads import cart_response, user_cart_answer
+from apps.gateway.api.cart_render import cart_json
 from apps.gateway.api.cart_serializers import (
     CartItemAddInputSerializer,
     CartItemQuantityInputSerializer,
@@ -61,11 +64,8 @@ class IsCartOwner(IsAuthenticatedPrincipal):
         return signed_in or guest_token_of(request) is not None
 
 
-def _cart_response(cart: PricedCart, status_code: int = status.HTTP_200_OK) -> Response:
-    response = Response(CartOutputSerializer(cart).data, status=status_code)
-    # A guest's cart is read without an Authorization header: no shared cache may keep it for another caller.
-    response["Cache-Control"] = "private, no-store"
-    return response
+def _cart_response(cart: PricedCart, status_code: int = status.HTTP_200_OK) -> HttpResponse:
+    return cart_response(cart_json(cart), status=status_code)
 
 
 class GuestCartsView(APIView):
@@ -90,8 +90,11 @@ class CartView(APIView):
                    summary="The caller's cart, priced at today's prices",
                    description="Lines whose price changed since they were added show `price_changed_from`; a voucher "
                    "shows what it takes off now.")
-    def get(self, request: Request) -> Response:
-        return _cart_response(cart_composition.cart_priced(**cart_owner(request)))
+    def get(self, request: Request) -> HttpResponse:
+        owner = cart_owner(request)
+        if "user_id" in owner:
+            return cart_response(user_cart_answer(user_id=owner["user_id"]))
+        return _cart_response(cart_composition.cart_priced(**owner))
 
     @extend_schema(operation_id="cart_clear", tags=["cart"],
                    responses={204: OpenApiResponse(description="The cart is empty.")}, summary="Empty the cart")
@@ -113,7 +116,7 @@ class CartItemsView(APIView):
         description="Adds to an existing line. Unknown or inactive product: 404 `not_found`; quantity < 1: 400 "
         "`validation_error`; more than available: 409 `insufficient_stock` naming the line.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         line = validated(CartItemAddInputSerializer, request.data)
         cart = cart_composition.cart_item_add(**cart_owner(request), **line)
         return _cart_response(cart, status.HTTP_201_CREATED)
@@ -132,7 +135,7 @@ class CartItemView(APIView):
         description="Product not in the cart: 404 `not_found`; negative quantity: 400 `validation_error`; more "
         "than available: 409 `insufficient_stock`.",
     )
-    def patch(self, request: Request, product_id: int) -> Response:
+    def patch(self, request: Request, product_id: int) -> HttpResponse:
         quantity = validated(CartItemQuantityInputSerializer, request.data)["quantity"]
         cart = cart_composition.cart_item_set_quantity(**cart_owner(request), product_id=product_id,
                                                        quantity=quantity)
@@ -141,7 +144,7 @@ class CartItemView(APIView):
     @extend_schema(operation_id="cart_items_remove", tags=["cart"],
                    responses={200: CartOutputSerializer},
                    summary="Remove a line from the cart", description="Product not in the cart: 404 `not_found`.")
-    def delete(self, request: Request, product_id: int) -> Response:
+    def delete(self, request: Request, product_id: int) -> HttpResponse:
         return _cart_response(cart_composition.cart_item_remove(**cart_owner(request), product_id=product_id))
 
 
@@ -158,14 +161,14 @@ class CartVoucherView(APIView):
         "(`unknown`, `not_started`, `expired`, `below_minimum`, `used_up`, `customer_limit`), and the cart is "
         "unchanged. The use is taken only by checkout.",
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> HttpResponse:
         code = validated(VoucherApplyInputSerializer, request.data)["code"]
         return _cart_response(cart_composition.cart_voucher_apply(**cart_owner(request), code=code))
 
     @extend_schema(operation_id="cart_voucher_remove", tags=["cart"],
                    request=None, responses={200: CartOutputSerializer}, summary="Remove the cart's voucher",
                    description="Removing when there is none is not an error.")
-    def delete(self, request: Request) -> Response:
+    def delete(self, request: Request) -> HttpResponse:
         return _cart_response(cart_composition.cart_voucher_remove(**cart_owner(request)))
 
 

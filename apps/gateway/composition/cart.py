@@ -26,6 +26,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils import timezone
+
 from apps.gateway.composition import cart_cache, catalog_cache
 from ecommerce.contracts.carts import CartDTO, MergeNotice, carts_service
 from ecommerce.contracts.orders import orders_service
@@ -68,6 +70,9 @@ class AppliedVoucher:
 
 @dataclass(frozen=True)
 class PricedCart:
+    """A cart as shown now. ``valid_until``: the first instant at which its prices change without any write (a
+    discount window of one of its products opens or closes); None when none is ahead."""
+
     items: list[PricedCartLine]
     total_quantity: int
     subtotal: Decimal
@@ -75,6 +80,7 @@ class PricedCart:
     updated_at: datetime | None
     voucher: AppliedVoucher | None = None
     notices: list[MergeNotice] = field(default_factory=list)
+    valid_until: datetime | None = None
 
     @property
     def discount(self) -> Decimal:
@@ -161,12 +167,15 @@ def guest_cart_merge(*, guest_token: str, user_id: int) -> PricedCart:
 
 def _priced(cart: CartDTO, *, owner: CartOwner, with_voucher: bool = True) -> PricedCart:
     products = catalog_cache.products_by_id([line.product_id for line in cart.items])
+    now = timezone.now()
+    price_changes = []
     lines = []
     for line in cart.items:
         product = products.get(line.product_id)
         if product is None:
             continue
         unit_price = to_money(product.effective_price)
+        price_changes.append(product.next_price_change(now))
         seen = line.added_unit_price
         lines.append(PricedCartLine(
             product_id=line.product_id, sku=product.sku, name=product.name, unit_price=unit_price,
@@ -183,6 +192,7 @@ def _priced(cart: CartDTO, *, owner: CartOwner, with_voucher: bool = True) -> Pr
         currency=currency(),
         updated_at=cart.updated_at,
         voucher=voucher,
+        valid_until=min((at for at in price_changes if at is not None), default=None),
     )
 
 
