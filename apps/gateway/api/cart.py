@@ -1,7 +1,9 @@
 """Public cart endpoints. Each acts on the caller's own cart only: a signed-in user's (the user id comes from the
 access token, never from the request) or, without one, a guest's named by the secret ``X-Cart-Token`` that
 ``POST /carts`` handed out. No other shopper's cart can be read or changed through them. A cart answer is composed
-from the carts, products and orders contracts by ``apps.gateway.composition.cart``."""
+from the carts, products and orders contracts by ``apps.gateway.composition.cart`` and rendered by ``cart_render``;
+a signed-in user's read is served from the cached answer (``cart_reads``), before this view when it can be
+(``apps.gateway.cart_middleware``)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 made: the API, the carts services, a checkout's claim and its release) and every change of a product's price,
 discount, name, stock, activity or existence is visible on the very next read of the cart, with the cache on and
 off, in-process and through the loopback RPC path; so is a discount window that opens with the passage of time.
-Each test first reads the cart (so it and its products are cached), then changes something, then reads again."""
+Each test first reads the cart (so it, its products and its rendered answer are cached), then changes something,
+then reads again; with a real bearer token, so the read again goes through the early path of
+``apps.gateway.cart_middleware`` whenever the cached answer is still current."""
 
 from __future__ import annotations
 
