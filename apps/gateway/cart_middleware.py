@@ -2,10 +2,10 @@
 
 Showing the cart is what a signed-in shopper does most after browsing, and a current cached answer
 (``apps.gateway.api.cart_reads``) needs none of sessions, CSRF, messages, URL resolution or DRF's request cycle. This
-middleware sits beside the catalog's (``apps.gateway.middleware``) and answers ``GET /api/v1/cart`` bearing an access
-token that verifies as the API's authentication verifies it (``ecommerce.auth.bearer_principal``) when one cache
-round trip says all of: the request is within the user's throttle (it is counted there), the token is not revoked,
-and the cart's cached answer is current.
+middleware sits right after the security headers and static files, and answers ``GET /api/v1/cart`` bearing an
+access token that verifies as the API's authentication verifies it (``ecommerce.auth.bearer_principal``) when one
+cache round trip says all of: the request is within the user's throttle (it is counted there), the token is not
+revoked, and the cart's cached answer is current.
 
 Anything else goes on to the view, which gives the same answer or the proper problem: no token or one that does not
 verify (401), a revoked token (401), a throttled caller (429), a cache that does not answer (503), a miss, or a
