@@ -10,6 +10,7 @@ from itertools import count
 
 import pytest
 import redis.connection
+import redis.exceptions
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -17,7 +18,6 @@ from rest_framework.test import APIClient
 from apps.gateway.api import cart as cart_api
 from apps.gateway.tests.problems import assert_problem
 from conftest import DEFAULT_PASSWORD
-from ecommerce import throttling, token_revocation
 from ecommerce.contracts.orders import VoucherChanges, VoucherInput, VoucherKind, orders_service
 from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import users_service
@@ -153,15 +153,15 @@ def test_a_cached_cart_is_refused_with_503_while_the_cache_is_down(customer_clie
     # given a cached cart
     cart_of(customer_client, new_product())
 
-    class BrokenCache:
-        def get(self, *args, **kwargs):
-            raise ConnectionError("redis://cache.internal:6379 refused")
+    def refused(connection, command, check_health=True):
+        raise redis.exceptions.ConnectionError("redis://cache.internal:6379 refused")
 
     # when the shared cache stops answering
-    monkeypatch.setattr(token_revocation, "cache", BrokenCache())
-    monkeypatch.setattr(throttling, "cache", BrokenCache())
+    with monkeypatch.context() as outage:
+        outage.setattr(redis.connection.AbstractConnection, "send_packed_command", refused)
+        answer = customer_client.get(CART)
     # then the read fails closed, as every signed-in request does
-    assert_problem(customer_client.get(CART), 503, "service_unavailable")
+    assert_problem(answer, 503, "service_unavailable")
 
 
 def test_a_cached_cart_is_only_ever_its_owners(client_for):
