@@ -34,9 +34,13 @@ def user_list(*, search: str = "", page: int = 1, page_size: int = 20) -> tuple[
     return paginate(users, page=page, page_size=page_size)
 
 
-def address_get(*, user_id: int, address_id: int) -> Address:
-    address = Address.objects.filter(pk=address_id, user_id=user_id).first()
+def address_get(*, user_id: int, address_id: int, with_user: bool = False) -> Address:
+    """``with_user``: the owner comes in the same query (``address.user``); a missing owner is named as such."""
+    addresses = Address.objects.select_related("user") if with_user else Address.objects
+    address = addresses.filter(pk=address_id, user_id=user_id).first()
     if address is None:
+        if with_user:
+            user_get(user_id=user_id)
         raise NotFound("No such address.")
     return address
 

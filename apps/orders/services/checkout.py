@@ -27,7 +27,7 @@ a process that dies before doing so leaves an unconfirmed reservation and an ope
 The open-order cap (``ECOMMERCE_MAX_OPEN_ORDERS_PER_USER``) is checked before anything is claimed or reserved, so
 a user at the cap is refused at the cost of one query. It is checked again inside the order's transaction, where
 one user's order writes run one after the other, so checkouts racing past the first check cannot overrun it (the
-loser gives back what it took, like any failed checkout).
+loser gives back what it took, like any failed checkout). With no cap (``0``) neither costs a statement.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ from apps.orders.services.idempotency import (
     checkout_attempt_claim,
     checkout_attempt_discard,
     checkout_attempt_fail,
-    checkout_attempt_lock,
     checkout_attempt_succeed,
 )
 from apps.orders.services.vouchers import voucher_precheck, voucher_redemption_record, voucher_take_locked
@@ -257,27 +256,42 @@ def _order_write(*, claim: CheckoutClaim, user_id: int, recipient: CheckoutRecip
                  voucher_code: str | None) -> OrderDTO:
     """The voucher's use, the order, its lines, its history, its event and the stored answer: one transaction, a
     fixed number of statements whatever the number of lines. Returns the answer exactly as it is stored for
-    replays."""
+    replays. A clash of random order numbers is astronomically rare; when it happens, the transaction (which holds
+    nothing another context gave) is run again with a new number rather than guarding every insert with a
+    savepoint."""
+    draws_left = 3
+    while True:
+        try:
+            return _order_transaction(claim=claim, user_id=user_id, recipient=recipient, lines=lines,
+                                      voucher_code=voucher_code)
+        except IntegrityError:
+            draws_left -= 1
+            if not draws_left or Order.objects.filter(pk=claim.order_id).exists():
+                raise
+
+
+def _order_transaction(*, claim: CheckoutClaim, user_id: int, recipient: CheckoutRecipient, lines: list[PricedLine],
+                       voucher_code: str | None) -> OrderDTO:
     subtotal = money_sum(line_total(line) for line in lines)
     shipping_cost = shipping_cost_for(subtotal)
     now = timezone.now()
     address = recipient.address
     with transaction.atomic():
-        _order_writes_of_one_user_in_turn(user_id)
-        attempt = checkout_attempt_lock(claim)
-        _ensure_open_orders_below_cap(user_id=user_id)
+        if settings.ECOMMERCE_MAX_OPEN_ORDERS_PER_USER:
+            _order_writes_of_one_user_in_turn(user_id)
+            _ensure_open_orders_below_cap(user_id=user_id)
         # Catalog discounts are already in the line prices; the voucher's is taken here, under the count's guard.
         taken = voucher_take_locked(code=voucher_code, user_id=user_id, subtotal=subtotal) if voucher_code else None
         discount = taken.discount if taken else ZERO
         order = Order(
-            id=claim.order_id, user_id=user_id, customer_email=recipient.email, status=OrderStatus.PENDING,
-            subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
+            id=claim.order_id, number=order_number_generate(now), user_id=user_id, customer_email=recipient.email,
+            status=OrderStatus.PENDING, subtotal=subtotal, shipping_cost=shipping_cost, discount=discount,
             total=to_money(subtotal + shipping_cost - discount), currency=currency(),
             shipping_full_name=address.full_name, shipping_street=address.street, shipping_city=address.city,
             shipping_state=address.state, shipping_zip_code=address.zip_code, shipping_country=address.country,
             shipping_phone=address.phone, created_at=now,
         )
-        _order_insert_with_unique_number(order, now)
+        order.save(force_insert=True)
         order_lines = OrderLine.objects.bulk_create([
             OrderLine(order=order, product_id=line.product_id, sku=line.sku, name=line.name,
                       unit_price=line.unit_price, quantity=line.quantity, line_total=line_total(line))
@@ -289,18 +303,6 @@ def _order_write(*, claim: CheckoutClaim, user_id: int, recipient: CheckoutRecip
                                          actor_id=user_id, reason="checkout", created_at=now)
         record_event("order.created", order_event_data(order, order_lines))
         answer = order_to_dto(order, order_lines)
-        checkout_attempt_succeed(attempt, answer=answer)
+        # Last: it proves the attempt is still this request's (else all of the above rolls back).
+        checkout_attempt_succeed(claim, answer=answer)
     return answer
-
-
-def _order_insert_with_unique_number(order: Order, now: datetime) -> None:
-    """A clash of random order numbers is astronomically rare; when it happens, draw again rather than fail."""
-    for draw in range(3):
-        order.number = order_number_generate(now)
-        try:
-            with transaction.atomic():
-                order.save(force_insert=True)
-            return
-        except IntegrityError:
-            if draw == 2 or Order.objects.filter(pk=order.pk).exists():
-                raise

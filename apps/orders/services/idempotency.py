@@ -2,8 +2,8 @@
 is the answer for as long as the key is kept (``ECOMMERCE_IDEMPOTENCY_TTL_SECONDS``).
 
 Rules guarded here:
-- The unique (user, key) constraint decides a race: of two requests with one key exactly one inserts the attempt,
-  in its own short transaction; the other replays the winner's answer, or is told it is still running (409), or
+- The unique (user, key) constraint decides a race: of two requests with one key exactly one inserts the attempt
+  (one INSERT, its own transaction); the other replays the winner's answer, or is told it is still running (409), or
   that the key was used with another request (422).
 - The first answer is stored with the attempt and replayed verbatim: the order body exactly as first returned (a
   later cancellation does not change the replay), or the typed error it failed with.
@@ -17,6 +17,7 @@ Rules guarded here:
 from __future__ import annotations
 
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,15 +53,13 @@ class CheckoutClaim:
 
 def checkout_attempt_claim(*, user_id: int, idempotency_key: str,
                            request_fingerprint: str) -> CheckoutClaim | CheckoutResult:
-    """Claim the key for this request, or answer from the attempt that already holds it."""
+    """Claim the key for this request, or answer from the attempt that already holds it. A fresh key (the usual
+    case) costs one INSERT; only a key already held is read, and forgotten first if it outlived its TTL."""
     for _ in range(3):
         now = timezone.now()
-        CheckoutAttempt.objects.filter(
-            user_id=user_id, idempotency_key=idempotency_key, created_at__lt=_expired_before(now)
-        ).delete()
         order_id = uuid.uuid4()
         try:
-            with transaction.atomic():
+            with _failing_alone():
                 attempt = CheckoutAttempt.objects.create(
                     user_id=user_id, idempotency_key=idempotency_key, request_fingerprint=request_fingerprint,
                     order_id=order_id, created_at=now, updated_at=now,
@@ -70,10 +69,20 @@ def checkout_attempt_claim(*, user_id: int, idempotency_key: str,
             existing = CheckoutAttempt.objects.filter(user_id=user_id, idempotency_key=idempotency_key).first()
         if existing is None:
             continue  # its run failed unexpectedly and gave the key back: claim it again
+        if existing.created_at < _expired_before(now):
+            # Kept past its TTL (the purge has not come by yet): the key starts a new checkout.
+            CheckoutAttempt.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            continue
         answer = _answer_from_existing_attempt(existing, request_fingerprint=request_fingerprint, now=now)
         if answer is not None:
             return answer
     raise IdempotencyInProgress()
+
+
+def _failing_alone() -> AbstractContextManager[object]:
+    """A statement that may break the unique key: alone it is its own transaction (no BEGIN and COMMIT round trips
+    around it); inside a caller's transaction a savepoint keeps its failure from aborting that transaction."""
+    return transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
 
 
 def _expired_before(now: datetime) -> datetime:
@@ -107,20 +116,14 @@ def _still_ours(claim: CheckoutClaim):
     )
 
 
-def checkout_attempt_lock(claim: CheckoutClaim) -> CheckoutAttempt:
-    """Inside the transaction that writes the order: lock the attempt, or refuse if another request took it over."""
-    attempt = _still_ours(claim).select_for_update().first()
-    if attempt is None:
+def checkout_attempt_succeed(claim: CheckoutClaim, *, answer: OrderDTO) -> None:
+    """Last in the order's own transaction, so the attempt succeeded exactly when the order exists. One conditional
+    UPDATE both proves the attempt is still this request's and stores the answer; if a newer request with the same
+    key took it over meanwhile, it refuses and the order's transaction rolls back."""
+    stored = _still_ours(claim).update(state=CheckoutAttempt.State.SUCCEEDED,
+                                       order_answer=answer.model_dump(mode="json"), updated_at=timezone.now())
+    if not stored:
         raise IdempotencyInProgress("This checkout was taken over by a newer request with the same key.")
-    return attempt
-
-
-def checkout_attempt_succeed(attempt: CheckoutAttempt, *, answer: OrderDTO) -> None:
-    """In the order's own transaction, so the attempt succeeded exactly when the order exists."""
-    attempt.state = CheckoutAttempt.State.SUCCEEDED
-    attempt.order_answer = answer.model_dump(mode="json")
-    attempt.updated_at = timezone.now()
-    attempt.save(update_fields=["state", "order_answer", "updated_at"])
 
 
 def checkout_attempt_fail(claim: CheckoutClaim, error: ContractError) -> None:

@@ -140,17 +140,21 @@ def stock_reserve(*, order_id: UUID, lines: Iterable[StockLine], replaces_order_
 
 
 def _reserve_locked(order_id: UUID, wanted: dict[int, int], replaces_order_id: UUID | None) -> bool:
-    """``stock_reserve``'s transaction; returns whether it changed any stock."""
+    """``stock_reserve``'s transaction; returns whether it changed any stock. The order's reservation rows are
+    written first, before any product row is locked: under a run on a few hot products every checkout queues for
+    those rows, so what runs while they are held is only their lock, their UPDATE and the commit. A repeated call
+    breaks the unique (order, product) key on that first INSERT, and its caller finds the work done."""
     # Reservation rows are locked before product rows, as every settlement does.
     replaced = _reserved_rows(replaces_order_id) if replaces_order_id is not None else []
-    already_reserved = StockReservation.objects.filter(order_id=order_id).exists()
-    products = _locked_products({*(() if already_reserved else wanted), *(r.product_id for r in replaced)})
+    StockReservation.objects.bulk_create([
+        StockReservation(order_id=order_id, product_id=product_id, quantity=quantity)
+        for product_id, quantity in wanted.items()
+    ])
+    products = _locked_products({*wanted, *(r.product_id for r in replaced)})
     if replaced:
         _settle_rows(replaced, to_status=ReservationStatus.RELEASED, consume_on_hand=False)
         for row in replaced:
             products[row.product_id].stock_reserved -= row.quantity
-    if already_reserved:
-        return bool(replaced)
     short = _short_lines(wanted, products)
     if not short:
         reserved = _per_product(wanted)
@@ -165,10 +169,6 @@ def _reserve_locked(order_id: UUID, wanted: dict[int, int], replaces_order_id: U
     if short:
         STOCK_REFUSALS.inc()
         raise InsufficientStock(f"Not enough stock for {len(short)} line(s); nothing was reserved.", lines=short)
-    StockReservation.objects.bulk_create([
-        StockReservation(order_id=order_id, product_id=product_id, quantity=quantity)
-        for product_id, quantity in wanted.items()
-    ])
     available_before = {product_id: products[product_id].stock_available for product_id in wanted}
     for product_id, quantity in wanted.items():
         products[product_id].stock_reserved += quantity
