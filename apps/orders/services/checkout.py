@@ -15,8 +15,9 @@ chosen when the idempotency key was claimed:
 4. ``products.stock_reserve``: the same lines reserved, all or nothing.
 5. One local transaction: the voucher's use taken, the order, its lines, its history row, its ``order.created``
    event and the stored answer.
-6. After commit: confirm the reservation and complete the claim (``followups``); the order stands whatever happens
-   there, and the durable ``followup_pending`` flag makes the follow-up sweep redo what failed.
+6. After commit, once the answer has been sent (``ecommerce.after_response``): confirm the reservation and complete
+   the claim (``followups``); the order stands whatever happens there, and the durable ``followup_pending`` flag
+   makes the follow-up sweep redo what failed or never ran.
 
 That is at most six contract calls, none made from inside another contract's implementation. Pricing and reserving
 are two calls with one line type on purpose: the order total is checked against what an order can hold before any
@@ -40,6 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -57,6 +59,7 @@ from apps.orders.services.idempotency import (
     checkout_attempt_succeed,
 )
 from apps.orders.services.vouchers import voucher_precheck, voucher_redemption_record, voucher_take_locked
+from ecommerce.after_response import after_response
 from ecommerce.contracts.carts import CartLineDTO, carts_service
 from ecommerce.contracts.orders import CheckoutResult, OrderDTO, OrderStatus, ShippingAddressInput
 from ecommerce.contracts.products import PricedLine, StockLine, products_service
@@ -164,7 +167,9 @@ def order_checkout(*, user_id: int, address_id: int | None = None, idempotency_k
         checkout_attempt_discard(claim)
         raise
 
-    order_followups_run(order_id=answer.id, status=OrderStatus.PENDING)
+    # The answer does not wait for the follow-ups: the order is durable and flagged, and the sweep redoes them if
+    # this process dies first. The claimed cart is already empty and the reservation already counts against stock.
+    after_response(partial(order_followups_run, order_id=answer.id, status=OrderStatus.PENDING))
     return CheckoutResult(order=answer, replayed=False)
 
 
