@@ -14,6 +14,7 @@ Every server runs on loopback under the project's gunicorn settings and is stopp
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import platform
 import random
@@ -248,6 +249,7 @@ class Harness:
         outcomes: list[tuple[float, float, int]] = []  # (started, seconds, status)
         lock = threading.Lock()
         stop = threading.Event()
+        unasked = itertools.count(1)  # next() on it is atomic under the GIL: each reader gets its own bound
         with servers.running(split):
             url = split.url()
 
@@ -255,7 +257,8 @@ class Harness:
                 with httpx.Client(base_url=url, timeout=60) as client:
                     while not stop.is_set():
                         # A price bound no one asked before: never cached, so it must reach the products role.
-                        path = f"{PRODUCTS}?min_price={random.randint(1, 10**7) / 100:.2f}"
+                        # (Drawn at random, some would repeat within a run, and the gateway answer those itself.)
+                        path = f"{PRODUCTS}?min_price={next(unasked) / 100:.2f}"
                         started = time.monotonic()
                         try:
                             status = client.get(path).status_code

@@ -372,3 +372,41 @@ def test_the_edge_never_answers_staff_or_signed_in_callers(api_client, catalog_c
     assert hidden.id not in listed(api_client)
 
 
+
+
+def test_the_edge_reads_a_body_once_and_trusts_only_the_one_its_stamp_names(api_client, settings):
+    # given a product list the views served (its body kept apart from its stamp)
+    settings.ECOMMERCE_CATALOG_CACHE_SECONDS = 300
+    new_product()
+    served_by_views = api_client.get(PRODUCTS)
+    etag = served_by_views["ETag"]
+    body_key = served.raw_key(served.body_key(etag))
+    redis = served.redis_connection()
+    edge_first = api_client.handler.edge
+    # when the edge answers it the first time, it reads the body from the shared cache and keeps it
+    answer = api_client.get(PRODUCTS)
+    assert getattr(answer, "answered_by_edge", False)
+    assert answer.content == served_by_views.content
+    assert edge_first.bodies.get(etag) == served_by_views.content
+    # then, with the shared copy gone, the edge still answers from its own, and asks the database nothing
+    redis.delete(body_key)
+    with CaptureQueriesContext(connection) as queries:
+        again = api_client.get(PRODUCTS)
+    assert (getattr(again, "answered_by_edge", False), again.content, len(queries)) == (
+        True, served_by_views.content, 0)
+    # and a 304 or a HEAD needs no body at all, even in a process that never held it
+    edge_first.bodies = edge.RecentBodies(edge.BODY_MEMORY_BYTES)
+    not_modified = api_client.get(PRODUCTS, headers={"If-None-Match": etag})
+    head = api_client.head(PRODUCTS)
+    assert [(r.status_code, getattr(r, "answered_by_edge", False)) for r in (not_modified, head)] == [
+        (304, True), (200, True)]
+    assert head["Content-Length"] == str(len(served_by_views.content))
+    # but a GET it cannot find the body of goes on to the views, which serve (and keep) it again
+    from_views = api_client.get(PRODUCTS)
+    assert (getattr(from_views, "answered_by_edge", False), from_views.content) == (False, served_by_views.content)
+    assert redis.get(body_key) == served_by_views.content
+    # and a shared body that is not the one the stamp names (damaged, or written by anything else) is never sent
+    redis.set(body_key, served_by_views.content.replace(b'"count":1', b'"count":9'))
+    edge_first.bodies = edge.RecentBodies(edge.BODY_MEMORY_BYTES)
+    refused = api_client.get(PRODUCTS)
+    assert (getattr(refused, "answered_by_edge", False), refused.content) == (False, served_by_views.content)

@@ -3,9 +3,10 @@
 Reading the catalog is most of a shop's traffic, and an answer the views gave an anonymous caller a moment ago needs
 nothing of Django to be given again: no request object, no signals, no middleware, no URL resolution, no DRF. The
 edge wraps the WSGI application of every process that serves the public API and, for an anonymous ``GET`` or
-``HEAD`` of the product list or of one product, reads the current cache versions and the served entry
+``HEAD`` of the product list or of one product, reads the current cache versions and the served entry's stamp
 (``apps.gateway.served``) in the same Redis round trip that counts the request against the anonymous throttle.
-When the entry is current it answers it, with the headers the full stack would add: ETag (and ``304`` for a
+When the entry is current it answers it, the body from the bodies this process sent lately (by ETag, so never a
+stale one) or else read once from Redis, with the headers the full stack would add: ETag (and ``304`` for a
 matching ``If-None-Match``), the security headers of Django's own middleware, ``X-Request-ID``, and the request's
 log line. Everything else goes on to Django unchanged: a miss, a stale entry, a caller over the limit (whose ``429``
 the views write), staff and other signed-in callers, a cache that is down, a request that must be redirected to
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -49,6 +52,9 @@ EDGE_ANSWERS = Counter("shop_catalog_edge_answers_total",
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 _VERSION_KEYS = [version_key(CATALOG_VERSION), version_key(STOCK_VERSION)]
 _READ_METHODS = frozenset({"GET", "HEAD"})
+# The bodies an edge keeps in memory, by ETag: the pages and products anonymous callers read most. A few hundred
+# typical pages; a process holds one edge.
+BODY_MEMORY_BYTES = 8 * 1024 * 1024
 
 
 def with_catalog_edge(app: WSGIApp) -> WSGIApp:
@@ -69,6 +75,7 @@ class CatalogEdge:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
         self._fixed_headers: dict[bool, tuple[tuple[str, str], ...]] = {}
+        self.bodies = RecentBodies(BODY_MEMORY_BYTES)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         answer = self.answer(environ)
@@ -110,8 +117,14 @@ class CatalogEdge:
         if if_none_match and if_none_match_matches(if_none_match, entry.etag):
             answer = EdgeAnswer(304, "304 Not Modified", headers, b"")
         else:
-            headers = [("Content-Type", JSON), ("Content-Length", str(len(entry.body))), *headers]
-            answer = EdgeAnswer(200, "200 OK", headers, entry.body if environ["REQUEST_METHOD"] == "GET" else b"")
+            body = b""
+            if environ["REQUEST_METHOD"] == "GET":
+                body = self._body(entry)
+                if body is None:
+                    environ[ANONYMOUS_COUNTED] = True
+                    return None
+            headers = [("Content-Type", JSON), ("Content-Length", str(entry.length)), *headers]
+            answer = EdgeAnswer(200, "200 OK", headers, body)
         EDGE_ANSWERS.labels(status=str(answer.status)).inc()
         context = bind_request(request_id)
         try:
@@ -119,6 +132,18 @@ class CatalogEdge:
         finally:
             unbind_request(context)
         return answer
+
+    def _body(self, entry: served.Served) -> bytes | None:
+        body = self.bodies.get(entry.etag)
+        if body is None:
+            try:
+                body = served.read_body(entry)
+            except (RedisError, OSError):
+                logger.warning("catalog edge: cache unavailable", exc_info=True)
+                return None
+            if body is not None:
+                self.bodies.put(entry.etag, body)
+        return body
 
     def _secure(self, environ: dict[str, Any]) -> bool | None:
         """Whether the request came over HTTPS (as Django would judge it); None when Django must answer it (a
@@ -132,6 +157,41 @@ class CatalogEdge:
         if secure not in self._fixed_headers:
             self._fixed_headers[secure] = _headers_django_adds(environ, secure)
         return secure
+
+
+class RecentBodies:
+    """Bodies by ETag, the least recently sent dropped first once they hold more than ``max_bytes``. An ETag is a
+    digest of its body, so a body found here is always the one asked for; whether it is still the current answer
+    is for the stamp to say."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._bodies: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()  # the server's threads share the edge
+
+    def get(self, etag: str) -> bytes | None:
+        with self._lock:
+            body = self._bodies.get(etag)
+            if body is not None:
+                self._bodies.move_to_end(etag)
+            return body
+
+    def put(self, etag: str, body: bytes) -> None:
+        if len(body) > self.max_bytes:
+            return
+        with self._lock:
+            if etag in self._bodies:
+                return
+            self._bodies[etag] = body
+            self._size += len(body)
+            while self._size > self.max_bytes:
+                _, dropped = self._bodies.popitem(last=False)
+                self._size -= len(dropped)
+
+    @property
+    def size(self) -> int:
+        return self._size
 
 
 def _headers_django_adds(environ: dict[str, Any], secure: bool) -> tuple[tuple[str, str], ...]:

@@ -2,9 +2,12 @@
 
 An entry is the exact body of a ``200`` the views gave an anonymous ``GET`` of the product list or of one product,
 keyed by the path and the raw query string it answered (so its pagination links are the ones that request gets),
-with the cache versions it was rendered under, the moment it stops being valid and its ETag. It is stored as plain
-bytes, a short header line and the body, so reading it costs no unpickling: the edge answers many thousands of these
-a second.
+with the cache versions it was rendered under, the moment it stops being valid, its ETag and its length. Both parts
+are stored as plain bytes, so reading them costs no unpickling: the edge answers many thousands of these a second.
+The entry under the request's key is only that short stamp; the body is kept apart under its ETag (a digest of the
+body, so one key always holds the same bytes). The edge reads the stamp with the versions in the round trip that
+counts the request, and keeps the bodies it sent lately in its own memory: a page answered again moves a few dozen
+bytes out of Redis instead of the whole page, and a ``304`` or ``HEAD`` answer needs no body at all.
 
 Rules guarded here:
 - Only the views write entries, after rendering an answer from data read under the versions stored with it
@@ -13,6 +16,8 @@ Rules guarded here:
 - An entry is served only while both versions it names are still the current ones and before its ``valid_until``
   (the next discount boundary), exactly as the views trust their own entries; anything else goes on to the views.
 - Every entry has a time to live no longer than the catalog cache's, so an invalidation lost to an outage heals.
+- A body is written before the stamp that names it, with the same time to live, and is trusted only if its digest
+  is the ETag asked for; a stamp whose body is missing is a miss.
 """
 
 from __future__ import annotations
@@ -31,15 +36,17 @@ logger = logging.getLogger(__name__)
 
 LIST_PATH = "/api/v1/products"
 PRODUCT_PATH_PREFIX = f"{LIST_PATH}/"
-_FORMAT = b"served1"
+_FORMAT = b"served2"
 
 
 class Served(NamedTuple):
+    """The stamp of a served answer: what the edge needs to judge it and to answer 304 or HEAD."""
+
     catalog_version: int
     stock_version: int
     valid_until: float | None
     etag: str
-    body: bytes
+    length: int
 
 
 def list_key(query_string: str) -> str:
@@ -67,25 +74,34 @@ def _key(path: str, query_string: str) -> str:
     return f"catalog:served:{digest}"
 
 
+def body_key(etag: str) -> str:
+    digest = etag.strip('"')
+    return f"catalog:served-body:{digest}"
+
+
 def encode(served: Served) -> bytes:
     valid_until = repr(served.valid_until) if served.valid_until is not None else "-"
-    header = f"{served.catalog_version} {served.stock_version} {valid_until} {served.etag}"
-    return b"%s %s\n%s" % (_FORMAT, header.encode(), served.body)
+    stamp = f"{served.catalog_version} {served.stock_version} {valid_until} {served.etag} {served.length}"
+    return b"%s %s" % (_FORMAT, stamp.encode())
 
 
 def decode(raw: bytes | None) -> Served | None:
-    """The entry in ``raw``; None for nothing, or for anything this release did not write."""
+    """The stamp in ``raw``; None for nothing, or for anything this release did not write."""
     if not raw:
         return None
-    header, separator, body = raw.partition(b"\n")
-    fields = header.split(b" ")
-    if not separator or len(fields) != 5 or fields[0] != _FORMAT:
+    fields = raw.split(b" ")
+    if len(fields) != 6 or fields[0] != _FORMAT:
         return None
     try:
         valid_until = None if fields[3] == b"-" else float(fields[3])
-        return Served(int(fields[1]), int(fields[2]), valid_until, fields[4].decode(), body)
+        return Served(int(fields[1]), int(fields[2]), valid_until, fields[4].decode(), int(fields[5]))
     except ValueError:
         return None
+
+
+def body_matches(served: Served, body: bytes | None) -> bool:
+    """Whether ``body`` (as read under ``body_key``) is the one ``served`` names."""
+    return body is not None and len(body) == served.length and etag_of(body) == served.etag
 
 
 def is_current(served: Served, *, catalog_version: object, stock_version: object) -> bool:
@@ -93,18 +109,29 @@ def is_current(served: Served, *, catalog_version: object, stock_version: object
             and (served.valid_until is None or time.time() < served.valid_until))
 
 
+def read_body(served: Served) -> bytes | None:
+    """The body ``served`` names, from the shared cache; None when it is gone (or is not that body)."""
+    connection = redis_connection()
+    body = connection.get(raw_key(body_key(served.etag))) if connection is not None else None
+    return body if body_matches(served, body) else None
+
+
 def remember(key: str, *, versions: tuple[int, ...], valid_until: float | None, body: bytes) -> None:
-    """Keep an answer the views just gave an anonymous caller, rendered under ``versions``."""
+    """Keep an answer the views just gave an anonymous caller, rendered under ``versions``: its body under its ETag,
+    then its stamp under ``key``, in one round trip."""
     timeout = settings.ECOMMERCE_CATALOG_CACHE_SECONDS
     if valid_until is not None:
         timeout = min(timeout, valid_until - time.time())
     if timeout < 1:
         return
     catalog_version, stock_version = versions
-    served = Served(catalog_version, stock_version, valid_until, etag_of(body), body)
+    served = Served(catalog_version, stock_version, valid_until, etag_of(body), len(body))
     try:
         connection = redis_connection()
         if connection is not None:
-            connection.set(raw_key(key), encode(served), ex=int(timeout))
+            pipeline = connection.pipeline(transaction=False)
+            pipeline.set(raw_key(body_key(served.etag)), body, ex=int(timeout))
+            pipeline.set(raw_key(key), encode(served), ex=int(timeout))
+            pipeline.execute()
     except Exception:  # a cache outage only costs the edge this entry
         logger.warning("catalog cache unavailable; served answer not kept", exc_info=True)
