@@ -7,6 +7,8 @@ token saying so)."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 
 from rest_framework import HTTP_HEADER_ENCODING
@@ -59,18 +61,60 @@ def principal_of(validated_token: Token) -> tuple[Principal, int]:
     return principal, issued_at_ms
 
 
+class _VerifiedTokens:
+    """Access tokens this process verified lately, each with the caller it names and when it expires.
+
+    Verifying a token (decoding it, checking its signature, type and expiry) gives the same answer every time until
+    it expires, and a signed-in client sends the same token with every request for minutes on end, so the early
+    path verifies it once per process and looks it up after, until its ``exp``. Only tokens that verified are kept,
+    keyed by the whole token (its signature included), so nothing a client sends can put a caller here that the
+    verification did not accept. Revocation is not part of this: the mark is read on every request."""
+
+    MAX_TOKENS = 10_000  # a few MB at most; the oldest go first
+
+    def __init__(self) -> None:
+        self._tokens: dict[bytes, tuple[Principal, int, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, raw_token: bytes) -> tuple[Principal, int] | None:
+        found = self._tokens.get(raw_token)
+        if found is None:
+            return None
+        principal, issued_at_ms, expires_at = found
+        if time.time() >= expires_at:
+            self._tokens.pop(raw_token, None)
+            return None
+        return principal, issued_at_ms
+
+    def put(self, raw_token: bytes, principal: Principal, issued_at_ms: int, expires_at: float) -> None:
+        with self._lock:
+            while len(self._tokens) >= self.MAX_TOKENS:
+                self._tokens.pop(next(iter(self._tokens)))
+            self._tokens[raw_token] = (principal, issued_at_ms, expires_at)
+
+
+_verified_tokens = _VerifiedTokens()
+
+
 def bearer_principal(authorization: str) -> tuple[Principal, int] | None:
     """The caller named by the bearer token of an ``Authorization`` header, and when the token was issued, for a
-    path that answers before DRF: the token is verified exactly as ``StatelessJWTAuthentication`` verifies it, but
-    not yet checked against revocation (the caller reads the mark, ``token_revocation.revoked_by``). None for
-    anything the authentication would not accept as it is; the view's authentication then answers it properly."""
+    path that answers before DRF: the token is verified exactly as ``StatelessJWTAuthentication`` verifies it (once
+    per process, see ``_VerifiedTokens``), but not yet checked against revocation (the caller reads the mark,
+    ``token_revocation.revoked_by``). None for anything the authentication would not accept as it is; the view's
+    authentication then answers it properly."""
     authentication = StatelessJWTAuthentication()
     try:
         raw_token = authentication.get_raw_token(authorization.encode(HTTP_HEADER_ENCODING))
         if raw_token is None:
             return None
-        return principal_of(authentication.get_validated_token(raw_token))
-    except (AuthenticationFailed, UnicodeEncodeError):
+        known = _verified_tokens.get(raw_token)
+        if known is not None:
+            return known
+        validated = authentication.get_validated_token(raw_token)
+        principal, issued_at_ms = principal_of(validated)
+        _verified_tokens.put(raw_token, principal, issued_at_ms, expires_at=float(validated["exp"]))
+        return principal, issued_at_ms
+    except (AuthenticationFailed, UnicodeEncodeError, KeyError, ValueError, TypeError):
         return None
 
 

@@ -101,7 +101,18 @@ local current = redis.call('INCR', KEYS[1])
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 return {current, redis.call('GET', KEYS[2]), unpack(redis.call('MGET', unpack(KEYS, 3)))}
 """
-_count_then_get: list[Any] = []  # the script object, made once (it only keeps the text and its digest)
+_count_then_get_script: list[Any] = []  # the script object, made once (it only keeps the text and its digest)
+
+
+def _count_then_get(connection: Any, current_key: str, previous_key: str, raw_keys: list[str], *,
+                    ttl: int) -> tuple[int, int, list[bytes | None]]:
+    """Add one to the counter ``current_key``, and read it, ``previous_key``'s counter and the raw values of
+    ``raw_keys``, in one command (all keys already made by the cache)."""
+    if not _count_then_get_script:
+        _count_then_get_script.append(connection.register_script(_COUNT_THEN_GET))
+    current, previous, *values = _count_then_get_script[0](keys=[current_key, previous_key, *raw_keys], args=[ttl],
+                                                           client=connection)
+    return int(current), int(previous or 0), values
 
 
 def count_anonymous_client(ident: str, *, then_get: list[str]) -> tuple[bool, list[bytes | None]] | None:
@@ -121,11 +132,9 @@ def count_anonymous_client(ident: str, *, then_get: list[str]) -> tuple[bool, li
         return True, connection.mget(raw_keys)
     key = throttle.cache_format % {"scope": throttle.scope, "ident": ident}
     current_key, previous_key, elapsed = _windows(key, throttle.duration, time.time())
-    if not _count_then_get:
-        _count_then_get.append(connection.register_script(_COUNT_THEN_GET))
-    current, previous, *values = _count_then_get[0](keys=[make_key(current_key), make_key(previous_key), *raw_keys],
-                                        args=[2 * throttle.duration], client=connection)
-    if _weighted(int(current), int(previous or 0), elapsed, throttle.duration) > throttle.num_requests:
+    current, previous, values = _count_then_get(connection, make_key(current_key), make_key(previous_key), raw_keys,
+                                                ttl=2 * throttle.duration)
+    if _weighted(current, previous, elapsed, throttle.duration) > throttle.num_requests:
         _uncount_request(current_key)
         return False, values
     return True, values
@@ -171,14 +180,11 @@ def _count_and_read(throttle: UserThrottle, *, user_id: int, then_get: list[str]
     client = django_redis_client()
     key = throttle.cache_format % {"scope": throttle.scope, "ident": user_id}
     current_key, previous_key, elapsed = _windows(key, throttle.duration, time.time())
-    pipeline = client.get_client(write=True).pipeline(transaction=False)
-    pipeline.incr(cache.make_key(current_key))
-    pipeline.expire(cache.make_key(current_key), 2 * throttle.duration)
-    pipeline.get(cache.make_key(previous_key))
-    pipeline.mget([cache.make_key(name) for name in then_get])
-    current, _, previous, values = pipeline.execute()
-    counted = _Count(key=key, current_key=current_key, current=int(current), previous=int(previous or 0),
-                     elapsed=elapsed)
+    make_key = cache.make_key
+    current, previous, values = _count_then_get(client.get_client(write=True), make_key(current_key),
+                                                make_key(previous_key), [make_key(name) for name in then_get],
+                                                ttl=2 * throttle.duration)
+    counted = _Count(key=key, current_key=current_key, current=current, previous=previous, elapsed=elapsed)
     return counted, {name: client.decode(value) for name, value in zip(then_get, values, strict=True)
                      if value is not None}
 

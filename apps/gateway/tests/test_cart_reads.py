@@ -5,9 +5,11 @@ The invalidation rules themselves are test_cart_cache's: its reads go through th
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from itertools import count
 
+import jwt
 import pytest
 import redis.connection
 import redis.exceptions
@@ -18,9 +20,11 @@ from rest_framework.test import APIClient
 from apps.gateway.api import cart as cart_api
 from apps.gateway.tests.problems import assert_problem
 from conftest import DEFAULT_PASSWORD
+from ecommerce import auth
 from ecommerce.contracts.orders import VoucherChanges, VoucherInput, VoucherKind, orders_service
 from ecommerce.contracts.products import ProductInput, products_service
 from ecommerce.contracts.users import users_service
+from ecommerce.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -136,6 +140,48 @@ def test_a_token_that_does_not_verify_is_refused_even_with_its_cart_cached(custo
     intruder.credentials(HTTP_AUTHORIZATION=authorization)
     # then it is refused as without the cache
     assert intruder.get(CART).status_code == 401
+
+
+def test_a_token_is_verified_once_per_process_and_never_past_its_expiry(customer_client, monkeypatch):
+    # given a cached cart read once with the customer's token (so the early path has verified it)
+    cart_of(customer_client, new_product())
+    assert customer_client.get(CART).status_code == 200
+    verified = []
+    real_validate = auth.StatelessJWTAuthentication.get_validated_token
+
+    def counting(authentication, raw_token):
+        verified.append(raw_token)
+        return real_validate(authentication, raw_token)
+
+    monkeypatch.setattr(auth.StatelessJWTAuthentication, "get_validated_token", counting)
+    # when it reads the cart again
+    again = customer_client.get(CART)
+    # then the early path answered without verifying the token again
+    assert (again.status_code, verified) == (200, [])
+    # and a token differing only in its signature is verified (and refused), never taken for the remembered one
+    access = customer_client._credentials["HTTP_AUTHORIZATION"].split()[1]
+    intruder = APIClient()
+    intruder.credentials(HTTP_AUTHORIZATION=f"Bearer {access[:-4]}AAAA")
+    assert intruder.get(CART).status_code == 401
+    assert len(verified) >= 1
+    # and once the token's expiry has passed, it is no longer taken from memory: it goes to the API's verification
+    # again (which refuses an expired token)
+    expiry = jwt.decode(access, options={"verify_signature": False})["exp"]
+    monkeypatch.setattr(auth.time, "time", lambda: expiry + 1)
+    before = len(verified)
+    auth.bearer_principal(f"Bearer {access}")
+    assert verified[before:] == [access.encode()]
+
+
+def test_the_tokens_a_process_remembers_are_bounded(monkeypatch):
+    monkeypatch.setattr(auth._VerifiedTokens, "MAX_TOKENS", 3)
+    tokens = auth._VerifiedTokens()
+    principal = auth.Principal(id=1, role=Role.CUSTOMER)
+    for number in range(5):
+        tokens.put(b"token-%d" % number, principal, number, expires_at=time.time() + 60)
+    assert [tokens.get(b"token-%d" % number) is not None for number in range(5)] == [False, False, True, True, True]
+    tokens.put(b"stale", principal, 0, expires_at=time.time() - 1)
+    assert tokens.get(b"stale") is None
 
 
 def test_a_throttled_caller_is_refused_even_with_their_cart_cached(customer_client, settings):
