@@ -37,7 +37,7 @@ sys.path.insert(0, str(BENCH_DIR.parent))
 import httpx  # noqa: E402
 
 from bench import servers  # noqa: E402
-from bench.load import WrkResult, require_wrk, sequential, wrk  # noqa: E402
+from bench.load import WrkResult, require_wrk, sequential, wrk, wrk_runs  # noqa: E402
 from scripts.deployment import MONOLITH, ROOT  # noqa: E402
 
 PRODUCTS = "/api/v1/products"
@@ -143,9 +143,11 @@ class Harness:
         redis.Redis.from_url(self.redis_url).incr(f"{self.cache_prefix}:1:cache-version:products.catalog")
 
     def load(self, base_url: str, paths: list[str], *, connections: int | None = None, seconds: float | None = None,
-             token: str | None = None) -> WrkResult:
+             token: str | None = None, one_run: bool = False) -> WrkResult:
+        """Load for ``seconds``: as the median of short runs (see ``wrk_runs``), or as one long run."""
         headers = {"Authorization": f"Bearer {token}"} if token else None
-        return wrk(base_url, paths, seconds=seconds or self.options.seconds,
+        run = wrk if one_run else wrk_runs
+        return run(base_url, paths, seconds=seconds or self.options.seconds,
                    connections=connections or self.options.connections, headers=headers)
 
     def prepare_shop_data(self, url: str) -> None:
@@ -419,7 +421,7 @@ class Harness:
 
             sampler = threading.Thread(target=sample, daemon=True)
             sampler.start()
-            result = self.load(monolith.url(), paths, seconds=minutes * 60)
+            result = self.load(monolith.url(), paths, seconds=minutes * 60, one_run=True)  # load held throughout
             done.set()
             sampler.join()
         settled = samples[len(samples) // 5:]  # the first fifth is warm-up: imports, caches, pools
@@ -472,8 +474,10 @@ def write_results(harness: Harness, started: float, path: Path) -> None:
         "noisier and lower than on a quiet machine (ratios measured in the same run still compare).",
         f"- Servers: {gunicorn_settings()}; DEBUG off; throttles on but raised out of the way.",
         f"- Data: {options.products:,} products (split: {options.split_products:,}); wrk -t2 -c{options.connections} "
-        f"for {options.seconds:g} s per run after a 2 s warm-up, {options.rounds} rounds with the floor and the shop "
-        "alternating, medians shown.",
+        f"for {options.seconds:g} s per figure after a 2 s warm-up, {options.rounds} rounds with the floor and the "
+        "shop alternating, medians shown. Each figure is the median of 2 s runs that open fresh connections: a "
+        "gunicorn worker keeps every keep-alive connection it accepted, and one long run can deal most of them to "
+        "one worker (one core) by chance; the memory soak is one run throughout.",
         "- Cold means the first read after a catalog change (nothing of it cached); cached means the same read again.",
         "",
         f"Targets met: {met} of {judged}.",

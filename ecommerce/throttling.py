@@ -98,7 +98,7 @@ ANONYMOUS_COUNTED = "shop.anonymous_throttle_counted"
 # each command in a pipeline costs the client as much again to pack and parse.
 _COUNT_THEN_GET = """
 local current = redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {current, redis.call('GET', KEYS[2]), unpack(redis.call('MGET', unpack(KEYS, 3)))}
 """
 _count_then_get_script: list[Any] = []  # the script object, made once (it only keeps the text and its digest)
