@@ -25,6 +25,7 @@ from django.db.models.expressions import Expression
 from apps.products.models import SEARCH_CONFIG, SEARCH_DOCUMENT_COLUMN, Category, Product
 from apps.products.pricing import effective_price_candidates, effective_price_expression
 from ecommerce import cache_versions
+from ecommerce.after_response import after_response
 from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, ProductOrdering, StockLine
 from ecommerce.errors import InsufficientStock, NotFound, ValidationFailed
 from ecommerce.paging import page_window, paginate
@@ -184,10 +185,14 @@ def _cached(key: str, names: tuple[str, ...], now: datetime,
     if entry is not None and entry[0] == versions and (entry[2] is None or now < entry[2]):
         return entry[1]
     value, valid_until = compute()
-    try:
-        cache.set(key, (versions, value, valid_until), timeout=_timeout(valid_until, now))
-    except Exception:  # see above
-        logger.warning("products cache unavailable", exc_info=True)
+
+    def store() -> None:  # once the answer is sent: the versions read above keep it safe
+        try:
+            cache.set(key, (versions, value, valid_until), timeout=_timeout(valid_until, now))
+        except Exception:  # see above
+            logger.warning("products cache unavailable", exc_info=True)
+
+    after_response(store)
     return value
 
 

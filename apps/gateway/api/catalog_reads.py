@@ -26,7 +26,7 @@ import hashlib
 import logging
 import time
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -39,6 +39,7 @@ from apps.gateway.api.catalog_render import ProductParts, page_json, product_byt
 from apps.gateway.api.catalog_serializers import ProductQuerySerializer
 from apps.gateway.api.validation import validated_query
 from ecommerce import cache_versions
+from ecommerce.after_response import after_response
 from ecommerce.api.conditional import json_bytes_response
 from ecommerce.api.pagination import PageQuerySerializer, page_links
 from ecommerce.contracts.products import CATALOG_VERSION, STOCK_VERSION, ProductFilter, products_service
@@ -109,15 +110,21 @@ def _lookup(key: str) -> tuple[tuple[int, ...], Any] | None:
 
 
 def _store(key: str, entry: NamedTuple, valid_until: float | None) -> None:
+    """Keep ``entry`` once the answer is sent (the caller does not wait for it; its versions were read before the
+    data, so storing it a moment later is as safe as at once)."""
     timeout = settings.ECOMMERCE_CATALOG_CACHE_SECONDS
     if valid_until is not None:
         timeout = min(timeout, valid_until - time.time())
     if timeout < 1:
         return
-    try:
-        cache.set(key, entry, timeout=int(timeout))
-    except Exception:  # see _lookup
-        logger.warning("catalog cache unavailable; answer not stored", exc_info=True)
+
+    def store() -> None:
+        try:
+            cache.set(key, entry, timeout=int(timeout))
+        except Exception:  # see _lookup
+            logger.warning("catalog cache unavailable; answer not stored", exc_info=True)
+
+    after_response(store)
 
 
 def _current(entry: Any, kind: type[NamedTuple], catalog_version: int) -> bool:
@@ -154,8 +161,8 @@ def list_response(request: HttpRequest, *, include_inactive: bool) -> HttpRespon
     next_url, previous_url = page_links(request, page=page, page_size=page_size, count=count)
     body = page_json(count=count, next_url=next_url, previous_url=previous_url, results=results)
     if stamp is not None and not include_inactive:
-        served.remember(served.list_key(query_string), versions=stamp.versions, valid_until=stamp.valid_until,
-                        body=body)
+        after_response(partial(served.remember, served.list_key(query_string), versions=stamp.versions,
+                               valid_until=stamp.valid_until, body=body))
     return json_bytes_response(request, body)
 
 
@@ -163,8 +170,8 @@ def product_response(request: HttpRequest, *, product_id: int, include_inactive:
     """One product; an anonymous answer is also kept for the edge to serve again."""
     body, stamp = product(product_id=product_id, include_inactive=include_inactive)
     if stamp is not None and not include_inactive:
-        served.remember(served.product_key(product_id), versions=stamp.versions, valid_until=stamp.valid_until,
-                        body=body)
+        after_response(partial(served.remember, served.product_key(product_id), versions=stamp.versions,
+                               valid_until=stamp.valid_until, body=body))
     return json_bytes_response(request, body)
 
 
