@@ -82,11 +82,13 @@ class _VerifiedTokens:
             return None
         principal, issued_at_ms, expires_at = found
         if time.time() >= expires_at:
-            self._tokens.pop(raw_token, None)
+            with self._lock:
+                self._tokens.pop(raw_token, None)
             return None
         return principal, issued_at_ms
 
     def put(self, raw_token: bytes, principal: Principal, issued_at_ms: int, expires_at: float) -> None:
+        # Every change is made under the lock: dropping the oldest iterates the dict, which must not change meanwhile.
         with self._lock:
             while len(self._tokens) >= self.MAX_TOKENS:
                 self._tokens.pop(next(iter(self._tokens)))
