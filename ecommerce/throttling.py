@@ -19,6 +19,7 @@ takes its count there, so it is counted once whichever path answers it."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -30,7 +31,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.throttling import AnonRateThrottle, BaseThrottle, UserRateThrottle
 
-from ecommerce.raw_cache import django_redis_client
+from ecommerce.raw_cache import HotScript, django_redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ _UNIT_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60
                  "d": 86400, "day": 86400}
 
 
+@functools.lru_cache(maxsize=64)  # every request's throttles parse the same few settings
 def parse_rate(rate: str) -> tuple[int, int]:
     """``"10/15min"`` → ``(10, 900)``."""
     match = _RATE.match(rate)
@@ -101,17 +103,15 @@ local current = redis.call('INCR', KEYS[1])
 if current == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return {current, redis.call('GET', KEYS[2]), unpack(redis.call('MGET', unpack(KEYS, 3)))}
 """
-_count_then_get_script: list[Any] = []  # the script object, made once (it only keeps the text and its digest)
+_count_then_get_script = HotScript(_COUNT_THEN_GET)
 
 
 def _count_then_get(connection: Any, current_key: str, previous_key: str, raw_keys: list[str], *,
                     ttl: int) -> tuple[int, int, list[bytes | None]]:
     """Add one to the counter ``current_key``, and read it, ``previous_key``'s counter and the raw values of
     ``raw_keys``, in one command (all keys already made by the cache)."""
-    if not _count_then_get_script:
-        _count_then_get_script.append(connection.register_script(_COUNT_THEN_GET))
-    current, previous, *values = _count_then_get_script[0](keys=[current_key, previous_key, *raw_keys], args=[ttl],
-                                                           client=connection)
+    current, previous, *values = _count_then_get_script(connection, keys=[current_key, previous_key, *raw_keys],
+                                                        args=[ttl])
     return int(current), int(previous or 0), values
 
 
