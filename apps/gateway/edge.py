@@ -7,14 +7,14 @@ edge wraps the WSGI application of every process that serves the public API and,
 (``apps.gateway.served``) in the same Redis round trip that counts the request against the anonymous throttle.
 When the entry is current it answers it, the body from the bodies this process sent lately (by ETag, so never a
 stale one) or else read once from Redis, with the headers the full stack would add: ETag (and ``304`` for a
-matching ``If-None-Match``), the security headers of Django's own middleware, ``X-Request-ID``, and the request's
-log line. Everything else goes on to Django unchanged: a miss, a stale entry, a caller over the limit (whose ``429``
-the views write), staff and other signed-in callers, a cache that is down, a request that must be redirected to
-HTTPS. A request the edge counted and passed on is marked so the views' throttle does not count it again.
+matching ``If-None-Match``), the security headers of Django's own middleware, DRF's ``Allow`` (the answering
+view's methods), ``X-Request-ID``, and the request's log line. Everything else goes on to Django unchanged: a miss,
+a stale entry, a caller over the limit (whose ``429`` the views write), staff and other signed-in callers, a cache
+that is down, a request that must be redirected to HTTPS. A request the edge counted and passed on is marked so the
+views' throttle does not count it again.
 
-What an edge answer leaves out: DRF's ``Allow`` header (an ``OPTIONS`` request, which Django answers, lists the
-methods), Django's per-view request metrics and an OpenTelemetry server span; edge answers are counted in
-``shop_catalog_edge_answers_total`` instead.
+What an edge answer leaves out: Django's per-view request metrics and an OpenTelemetry server span; edge answers are
+counted in ``shop_catalog_edge_answers_total`` instead.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from django.core.handlers.wsgi import WSGIRequest
 from django.http import HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
+from django.urls import Resolver404, resolve
 from prometheus_client import Counter
 from redis.exceptions import RedisError
 
@@ -77,6 +78,7 @@ class CatalogEdge:
     def __init__(self, app: WSGIApp) -> None:
         self.app = app
         self._fixed_headers: dict[bool, tuple[tuple[str, str], ...]] = {}
+        self._allow_headers: dict[bool, tuple[tuple[str, str], ...]] = {}  # by "is it the list"
         self.bodies = RecentBodies(BODY_MEMORY_BYTES)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -114,7 +116,8 @@ class CatalogEdge:
             environ[ANONYMOUS_COUNTED] = True
             return None
         request_id = request_id_for(environ.get("HTTP_X_REQUEST_ID", ""))
-        headers = [*validation_headers(entry.etag), *self._fixed_headers[secure], (REQUEST_ID_HEADER, request_id)]
+        headers = [*validation_headers(entry.etag), *self._allow(environ.get("PATH_INFO", "")),
+                   *self._fixed_headers[secure], (REQUEST_ID_HEADER, request_id)]
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and if_none_match_matches(if_none_match, entry.etag):
             answer = EdgeAnswer(304, "304 Not Modified", headers, b"")
@@ -146,6 +149,15 @@ class CatalogEdge:
             if body is not None:
                 self.bodies.put(entry.etag, body)
         return body
+
+    def _allow(self, path: str) -> tuple[tuple[str, str], ...]:
+        """The ``Allow`` header DRF puts on the answers of the view that serves ``path``, found once for the list
+        and once for the products."""
+        is_list = path == served.LIST_PATH
+        allow = self._allow_headers.get(is_list)
+        if allow is None:
+            allow = self._allow_headers[is_list] = _allow_header_of(path)
+        return allow
 
     def _secure(self, environ: dict[str, Any]) -> bool | None:
         """Whether the request came over HTTPS (as Django would judge it); None when Django must answer it (a
@@ -205,6 +217,21 @@ def _headers_django_adds(environ: dict[str, Any], secure: bool) -> tuple[tuple[s
     response = SecurityMiddleware(lambda _: response).process_response(request, response)
     response = XFrameOptionsMiddleware(lambda _: response).process_response(request, response)
     return tuple((name, value) for name, value in response.items() if name.lower() != "content-type")
+
+
+def _allow_header_of(path: str) -> tuple[tuple[str, str], ...]:
+    """DRF's ``Allow`` header for the view ``path`` resolves to, taken from the view itself so the edge follows it
+    when its methods change; none for a path no DRF view serves."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return ()
+    view_class = getattr(match.func, "cls", None)
+    if view_class is None:
+        return ()
+    view = view_class(**getattr(match.func, "initkwargs", {}))
+    view.setup(None)  # as Django sets a view up for a request: a view that answers GET answers HEAD too
+    return (("Allow", view.default_response_headers["Allow"]),)
 
 
 def _client_ip(environ: dict[str, Any]) -> str:
